@@ -1,0 +1,43 @@
+package dev.decap.encoding;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns images into CLIP image embeddings ({@code encode_image}: projected, <em>not</em> normalised).
+ *
+ * <p>Implementations own their preprocessing (resize, crop, normalise) so that callers pass decoded images.
+ * Implementations must be safe for concurrent use by many threads. Closing releases native resources;
+ * {@code close()} is idempotent and a closed encoder throws {@link dev.decap.ClosedException}.
+ */
+public interface ImageEncoder extends AutoCloseable {
+
+    /** Length of the embeddings this encoder returns (512 for ViT-B/32). */
+    int dimension();
+
+    /**
+     * Encodes one image.
+     *
+     * @return a new array of {@link #dimension()} floats, owned by the caller
+     * @throws dev.decap.InvalidInputException if the image is null or unusable
+     */
+    float[] encode(BufferedImage image);
+
+    /**
+     * Encodes several images; the default calls {@link #encode(BufferedImage)} for each. Implementations that can
+     * batch should override it. The result has one embedding per image, in order.
+     */
+    default List<float[]> encodeAll(List<BufferedImage> images) {
+        List<float[]> out = new ArrayList<>(images.size());
+        for (BufferedImage image : images) {
+            out.add(encode(image));
+        }
+        return out;
+    }
+
+    /** Releases resources. The default does nothing. */
+    @Override
+    default void close() {
+    }
+}

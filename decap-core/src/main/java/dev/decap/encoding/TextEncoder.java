@@ -1,0 +1,37 @@
+package dev.decap.encoding;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns text into CLIP text embeddings ({@code encode_text}: projected, pooled at the end-of-text token,
+ * <em>not</em> normalised). Used to build memory banks from caption corpora.
+ *
+ * <p>Implementations own their tokenizer and must be safe for concurrent use. {@code close()} is idempotent.
+ */
+public interface TextEncoder extends AutoCloseable {
+
+    /** Length of the embeddings this encoder returns (512 for ViT-B/32). */
+    int dimension();
+
+    /**
+     * Encodes one text. Text longer than the model's context is truncated as CLIP does.
+     *
+     * @return a new array of {@link #dimension()} floats, owned by the caller
+     */
+    float[] encode(String text);
+
+    /** Encodes several texts, one embedding each, in order. Implementations that can batch should override it. */
+    default List<float[]> encodeAll(List<String> texts) {
+        List<float[]> out = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            out.add(encode(text));
+        }
+        return out;
+    }
+
+    /** Releases resources. The default does nothing. */
+    @Override
+    default void close() {
+    }
+}

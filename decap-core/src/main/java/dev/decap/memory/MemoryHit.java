@@ -1,0 +1,11 @@
+package dev.decap.memory;
+
+/**
+ * One memory entry found by a search.
+ *
+ * @param index      position of the entry in its bank, {@code 0 <= index < size()}
+ * @param caption    the entry's caption text
+ * @param similarity cosine similarity between the query and the entry (both unit vectors)
+ */
+public record MemoryHit(int index, String caption, float similarity) {
+}
