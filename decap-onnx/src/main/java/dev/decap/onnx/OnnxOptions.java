@@ -1,0 +1,173 @@
+package dev.decap.onnx;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.decap.ConfigurationException;
+
+/**
+ * How ONNX Runtime sessions are created: threads, graph optimisation, memory pattern and execution provider.
+ * Immutable; build with {@link #builder()}. One set of options is shared by every session a component opens.
+ */
+public final class OnnxOptions {
+
+    /** Graph optimisation level, mirroring ONNX Runtime's. */
+    public enum Optimization { NONE, BASIC, EXTENDED, ALL }
+
+    /** Where the model runs. */
+    public enum Provider { CPU, CUDA }
+
+    /** Defaults: ONNX Runtime's thread choice, all optimisations, memory pattern on, CPU. */
+    public static final OnnxOptions DEFAULT = builder().build();
+
+    private final int intraOpThreads;
+    private final int interOpThreads;
+    private final Optimization optimization;
+    private final boolean memoryPattern;
+    private final Provider provider;
+    private final int deviceId;
+
+    private OnnxOptions(Builder b) {
+        this.intraOpThreads = b.intraOpThreads;
+        this.interOpThreads = b.interOpThreads;
+        this.optimization = b.optimization;
+        this.memoryPattern = b.memoryPattern;
+        this.provider = b.provider;
+        this.deviceId = b.deviceId;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int intraOpThreads() {
+        return intraOpThreads;
+    }
+
+    public int interOpThreads() {
+        return interOpThreads;
+    }
+
+    public Optimization optimization() {
+        return optimization;
+    }
+
+    public boolean memoryPattern() {
+        return memoryPattern;
+    }
+
+    public Provider provider() {
+        return provider;
+    }
+
+    public int deviceId() {
+        return deviceId;
+    }
+
+    /**
+     * Creates ONNX Runtime session options from these settings. The caller owns (and must close) the result.
+     *
+     * @throws ConfigurationException if the execution provider is not available, e.g. CUDA without the
+     *                                {@code onnxruntime_gpu} artifact on the classpath or without a GPU
+     */
+    public OrtSession.SessionOptions toSessionOptions() {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        try {
+            if (intraOpThreads > 0) {
+                so.setIntraOpNumThreads(intraOpThreads);
+            }
+            if (interOpThreads > 0) {
+                so.setInterOpNumThreads(interOpThreads);
+            }
+            so.setOptimizationLevel(switch (optimization) {
+                case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+                case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+                case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+                case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            });
+            so.setMemoryPatternOptimization(memoryPattern);
+            if (provider == Provider.CUDA) {
+                so.addCUDA(deviceId);
+            }
+            return so;
+        } catch (OrtException | RuntimeException e) {
+            so.close();
+            if (provider == Provider.CUDA) {
+                throw new ConfigurationException("the CUDA execution provider is not available (" + e.getMessage()
+                        + "); put com.microsoft.onnxruntime:onnxruntime_gpu on the classpath instead of "
+                        + "onnxruntime, and check the GPU driver, or use Provider.CPU", e);
+            }
+            throw new ConfigurationException("invalid ONNX Runtime session options: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OnnxOptions[intraOpThreads=" + intraOpThreads + ", interOpThreads=" + interOpThreads
+                + ", optimization=" + optimization + ", memoryPattern=" + memoryPattern + ", provider=" + provider
+                + (provider == Provider.CUDA ? ", deviceId=" + deviceId : "") + "]";
+    }
+
+    /** Builder; every setting is optional. */
+    public static final class Builder {
+        private int intraOpThreads;
+        private int interOpThreads;
+        private Optimization optimization = Optimization.ALL;
+        private boolean memoryPattern = true;
+        private Provider provider = Provider.CPU;
+        private int deviceId;
+
+        private Builder() {
+        }
+
+        /** Threads used inside one operator. Optional. Default: 0, ONNX Runtime's choice (one per core). */
+        public Builder intraOpThreads(int threads) {
+            this.intraOpThreads = threads;
+            return this;
+        }
+
+        /** Threads used across operators. Optional. Default: 0, ONNX Runtime's choice. */
+        public Builder interOpThreads(int threads) {
+            this.interOpThreads = threads;
+            return this;
+        }
+
+        /** Optional. Default: {@link Optimization#ALL}. */
+        public Builder optimization(Optimization optimization) {
+            this.optimization = optimization;
+            return this;
+        }
+
+        /** Optional. Default: true. */
+        public Builder memoryPattern(boolean enabled) {
+            this.memoryPattern = enabled;
+            return this;
+        }
+
+        /** Run on CPU (default) or on CUDA device 0. */
+        public Builder provider(Provider provider) {
+            this.provider = provider;
+            return this;
+        }
+
+        /** Run on the given CUDA device. */
+        public Builder cuda(int deviceId) {
+            this.provider = Provider.CUDA;
+            this.deviceId = deviceId;
+            return this;
+        }
+
+        public OnnxOptions build() {
+            if (intraOpThreads < 0 || interOpThreads < 0) {
+                throw new ConfigurationException("thread counts must be 0 (automatic) or positive, found intraOp="
+                        + intraOpThreads + ", interOp=" + interOpThreads);
+            }
+            if (optimization == null || provider == null) {
+                throw new ConfigurationException("optimization and provider must not be null");
+            }
+            if (deviceId < 0) {
+                throw new ConfigurationException("CUDA device id must be 0 or more, found " + deviceId);
+            }
+            return new OnnxOptions(this);
+        }
+    }
+}
