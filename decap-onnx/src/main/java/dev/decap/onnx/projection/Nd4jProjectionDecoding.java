@@ -41,7 +41,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     /** Memory rows per gemm block by default. */
-    public static final int DEFAULT_BLOCK_ROWS = 16384;
+    public static final int DEFAULT_BLOCK_ROWS = 65536;
     /** Queries per memory pass; bounds the block matrices of a huge batch. */
     static final int QUERIES_PER_PASS = 256;
 
@@ -232,7 +232,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             return this;
         }
 
-        /** Optional. Memory rows per gemm block, positive. Default: 16384. */
+        /** Optional. Memory rows per gemm block, positive. Default: 65536. */
         public Builder blockRows(int blockRows) {
             this.blockRows = blockRows;
             return this;
