@@ -110,6 +110,32 @@ public final class SoftmaxAccumulator {
     }
 
     /**
+     * Dense mode, for callers that mix blocks themselves (with a matrix product): offers the block's similarities
+     * as contributions, raises the running maximum, and turns the similarities into weights in place,
+     * {@code exp((s - max())/τ)}, or 0 below the cutoff. The caller mixes the rows with these weights and hands the
+     * result to {@link #addWeighted}.
+     *
+     * @return the sum of the block's weights
+     */
+    public double weigh(float[] scores, int scoreOffset, int rows, int firstIndex) {
+        offer(scores, scoreOffset, rows, firstIndex);
+        float blockMax = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            blockMax = Math.max(blockMax, scores[scoreOffset + r]);
+        }
+        raiseMax(blockMax);
+        double m = max;
+        double blockSum = 0;
+        for (int r = scoreOffset, end = scoreOffset + rows; r < end; r++) {
+            double e = (scores[r] - m) * invTemperature;
+            float w = e >= -CUTOFF ? (float) Math.exp(e) : 0f;
+            scores[r] = w;
+            blockSum += w;
+        }
+        return blockSum;
+    }
+
+    /**
      * Dense mode, for callers that weigh blocks themselves: raises the running maximum to at least
      * {@code blockMax}, rescaling what was accumulated. Weights of the next block must then be computed as
      * {@code exp((s - max()) / τ)}.
@@ -128,7 +154,8 @@ public final class SoftmaxAccumulator {
     }
 
     /**
-     * Dense mode: adds a block's weight sum and weighted embedding sum, both computed relative to {@link #max()}.
+     * Dense mode: adds a block's weight sum and weighted embedding sum, both computed relative to {@link #max()}
+     * (see {@link #weigh}).
      */
     public void addWeighted(double blockSum, float[] weightedSum, int offset) {
         sum += blockSum;

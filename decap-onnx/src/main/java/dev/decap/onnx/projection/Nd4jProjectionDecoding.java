@@ -12,7 +12,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.lang.ref.Reference;
 import java.util.ArrayList;
@@ -25,8 +24,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * DeCap's projection-based decoding on ND4J (OpenBLAS): the same semantics as {@link ProjectionDecoding}
  * ({@code normalize(Σ softmax(m·v/τ)_i m_i)}, optional top-k restriction, contributions), computed with dense
  * matrix products. {@link #projectAll} stacks the queries into a B×D matrix and, per block of memory rows, runs one
- * gemm for the similarities ({@code Q·M_bᵀ}), an online-softmax update and one gemm for the weighted sum
- * ({@code W·M_b}), so the bank is read once per batch and BLAS uses every core.
+ * gemm for the similarities ({@code Q·M_bᵀ}), the online-softmax update of {@link ProjectionDecoding} (in Java, on
+ * the block's scores) and one gemm for the weighted sum ({@code W·M_b}), so the bank is read once per batch and
+ * BLAS uses every core.
  *
  * <p><b>Memory.</b> The first call with a bank copies it off-heap (N×D floats, e.g. 2 GB for 1M×512) and keeps the
  * copy, weakly keyed by the bank's identity, for as long as the bank is reachable; then ND4J frees it. ND4J's
@@ -133,51 +133,38 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
         }
         boolean restricted = topK > 0;
-        float[] maxes = new float[n];
+        double[] sums = new double[n];
         try (INDArray q = Nd4j.create(group, new long[] {n, d}, 'c')) {
             for (int first = 0; first < size; first += blockRows) {
                 int rows = Math.min(blockRows, size - first);
                 INDArray block = matrix.get(NDArrayIndex.interval(first, first + rows), NDArrayIndex.all());
+                float[] s;
                 try (INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, rows}, 'c')) {
                     Nd4j.gemm(q, block, scores, false, true, 1.0, 0.0);
-                    float[] s = scores.data().asFloat();
+                    s = scores.data().asFloat();
+                }
+                if (restricted) {
                     for (int i = 0; i < n; i++) {
                         states[i].offer(s, i * rows, rows, first);
-                        float blockMax = Float.NEGATIVE_INFINITY;
-                        for (int r = i * rows, end = r + rows; r < end; r++) {
-                            blockMax = Math.max(blockMax, s[r]);
-                        }
-                        if (!restricted) {
-                            states[i].raiseMax(blockMax);
-                            maxes[i] = states[i].max();
-                        }
                     }
-                    if (!restricted) {
-                        accumulate(states, scores, block, maxes, n, d);
+                    continue;
+                }
+                // The softmax bookkeeping is O(n * rows), done here rather than as ND4J element-wise ops, whose
+                // OpenMP regions stall badly when the cores are busy with other work.
+                for (int i = 0; i < n; i++) {
+                    sums[i] = states[i].weigh(s, i * rows, rows, first);
+                }
+                try (INDArray weights = Nd4j.create(s, new long[] {n, rows}, 'c');
+                     INDArray mixed = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, d}, 'c')) {
+                    Nd4j.gemm(weights, block, mixed, false, false, 1.0, 0.0);
+                    float[] p = mixed.data().asFloat();
+                    for (int i = 0; i < n; i++) {
+                        states[i].addWeighted(sums[i], p, i * d);
                     }
                 }
             }
         }
         return states;
-    }
-
-    /** {@code W = exp((S - max)/τ)} in place, then the block's weight sums and {@code W·M_b}. */
-    private void accumulate(SoftmaxAccumulator[] states, INDArray scores, INDArray block, float[] maxes, int n,
-                            int d) {
-        try (INDArray maxColumn = Nd4j.create(maxes, new long[] {n, 1}, 'c');
-             INDArray mixed = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, d}, 'c')) {
-            scores.subiColumnVector(maxColumn).muli(1.0 / temperature);
-            Transforms.exp(scores, false);
-            float[] sums;
-            try (INDArray rowSums = scores.sum(1)) {
-                sums = rowSums.data().asFloat();
-            }
-            Nd4j.gemm(scores, block, mixed, false, false, 1.0, 0.0);
-            float[] p = mixed.data().asFloat();
-            for (int i = 0; i < n; i++) {
-                states[i].addWeighted(sums[i], p, i * d);
-            }
-        }
     }
 
     /** Number of banks whose off-heap copy this projector holds. */
