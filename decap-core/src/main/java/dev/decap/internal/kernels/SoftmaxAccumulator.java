@@ -76,33 +76,17 @@ public final class SoftmaxAccumulator {
     }
 
     /**
-     * Dense mode: mixes a block of rows into the state, given their similarities. Also offers them as
-     * contributions. {@code scratch} is a zeroed float[dimension] and is zeroed again on return.
+     * Dense mode: mixes a block of rows into the state, given their similarities, which are overwritten with the
+     * rows' weights. Also offers them as contributions. {@code scratch} is a zeroed float[dimension] and is zeroed
+     * again on return.
      */
     public void accumulate(float[] scores, int scoreOffset, int rows, int firstIndex, float[] data, int offset,
                            float[] scratch) {
-        offer(scores, scoreOffset, rows, firstIndex);
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int r = 0; r < rows; r++) {
-            blockMax = Math.max(blockMax, scores[scoreOffset + r]);
-        }
-        raiseMax(blockMax);
-        int d = dimension;
-        double m = max;
-        double blockSum = 0;
-        boolean any = false;
-        for (int r = 0; r < rows; r++) {
-            double e = (scores[scoreOffset + r] - m) * invTemperature;
-            if (e >= -CUTOFF) {
-                double w = Math.exp(e);
-                blockSum += w;
-                DotKernels.axpy((float) w, data, offset + r * d, scratch, 0, d);
-                any = true;
-            }
-        }
-        if (any) {
+        double blockSum = weigh(scores, scoreOffset, rows, firstIndex);
+        if (blockSum > 0) {
+            DotKernels.mix(scores, scoreOffset, rows, data, offset, dimension, scratch);
             sum += blockSum;
-            for (int i = 0; i < d; i++) {
+            for (int i = 0; i < dimension; i++) {
                 p[i] += scratch[i];
                 scratch[i] = 0;
             }

@@ -59,6 +59,28 @@ class KernelsTest {
     }
 
     @Test
+    void mix_adds_the_weighted_rows_and_skips_zero_weights() {
+        int d = 7;
+        for (int rows = 1; rows <= 10; rows++) {
+            float[] data = flatten(TestVectors.gaussian(rows, d, rows));
+            float[] weights = new float[rows + 1];
+            for (int r = 0; r < rows; r++) {
+                weights[r + 1] = r % 3 == 0 ? 0f : 0.25f * r;
+            }
+            float[] acc = new float[d];
+            acc[2] = 1f;
+            DotKernels.mix(weights, 1, rows, data, 0, d, acc);
+            for (int i = 0; i < d; i++) {
+                double expected = i == 2 ? 1 : 0;
+                for (int r = 0; r < rows; r++) {
+                    expected += (double) weights[r + 1] * data[r * d + i];
+                }
+                assertEquals(expected, acc[i], 1e-5, "rows " + rows + ", component " + i);
+            }
+        }
+    }
+
+    @Test
     void top_k_keeps_the_strongest_with_ties_by_lower_index_whatever_the_offer_order() {
         Random random = new Random(5);
         for (int trial = 0; trial < 200; trial++) {
