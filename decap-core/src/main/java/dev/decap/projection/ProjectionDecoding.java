@@ -217,9 +217,9 @@ public final class ProjectionDecoding implements Projector {
          * @throws ConfigurationException if a setting is out of range
          */
         public ProjectionDecoding build() {
-            if (!(temperature > 0) || !Double.isFinite(temperature)) {
-                throw new ConfigurationException("temperature must be finite and positive, found " + temperature
-                        + "; DeCap uses 0.01");
+            if (!(temperature > 0) || !Double.isFinite(temperature) || !Double.isFinite(1 / temperature)) {
+                throw new ConfigurationException("temperature must be finite and positive (and its inverse finite),"
+                        + " found " + temperature + "; DeCap uses 0.01");
             }
             if (topK < 0) {
                 throw new ConfigurationException("topK must be 0 (all entries) or positive, found " + topK);
