@@ -35,7 +35,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Single queries.</b> For one query a gemm degenerates to a matrix-vector product, which reads memory no
  * faster than the pure-Java kernel, so by default {@link #project} and batches of one are delegated to a
- * {@link ProjectionDecoding} with the same settings (see {@link Builder#singleQueryOnJava(boolean)}).
+ * {@link ProjectionDecoding} with the same settings (see {@link Builder#pureJavaBatchLimit(int)}).
  *
  * <p>Thread-safe; results agree with {@link ProjectionDecoding} to about 1e-6 (float rounding differs).
  */
@@ -50,7 +50,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     private final int maxContributions;
     private final int blockRows;
     private final ProjectionDecoding javaProjector;
-    private final boolean singleQueryOnJava;
+    private final int pureJavaBatchLimit;
     private final BankMatrixCache cache = new BankMatrixCache();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean closed;
@@ -60,7 +60,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         this.topK = b.topK;
         this.maxContributions = b.maxContributions;
         this.blockRows = b.blockRows;
-        this.singleQueryOnJava = b.singleQueryOnJava;
+        this.pureJavaBatchLimit = b.pureJavaBatchLimit;
         this.javaProjector = ProjectionDecoding.builder().temperature(temperature).topK(topK)
                 .maxContributions(maxContributions).build();
     }
@@ -99,7 +99,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         if (imageEmbeddings.isEmpty()) {
             return List.of();
         }
-        if (singleQueryOnJava && imageEmbeddings.size() == 1) {
+        if (imageEmbeddings.size() <= pureJavaBatchLimit) {
             return javaProjector.projectAll(imageEmbeddings, memory);
         }
         lock.readLock().lock();
@@ -187,7 +187,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     @Override
     public String toString() {
         return "Nd4jProjectionDecoding[temperature=" + temperature + ", topK=" + topK + ", maxContributions="
-                + maxContributions + ", blockRows=" + blockRows + ", singleQueryOnJava=" + singleQueryOnJava + "]";
+                + maxContributions + ", blockRows=" + blockRows + ", pureJavaBatchLimit=" + pureJavaBatchLimit + "]";
     }
 
     /** Configures an {@link Nd4jProjectionDecoding}. Not thread-safe. */
@@ -196,7 +196,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         private int topK;
         private int maxContributions = ProjectionDecoding.DEFAULT_MAX_CONTRIBUTIONS;
         private int blockRows = DEFAULT_BLOCK_ROWS;
-        private boolean singleQueryOnJava = true;
+        private int pureJavaBatchLimit = 1;
 
         private Builder() {
         }
@@ -226,12 +226,13 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         }
 
         /**
-         * Optional. Whether a single query (and a batch of one) is computed by the pure-Java
-         * {@link ProjectionDecoding}, which was faster than a BLAS matrix-vector product in our benchmark
-         * (docs/memory-and-projection.md). Default: true.
+         * Optional. Batches of at most this many queries (and single queries) are computed by the pure-Java
+         * {@link ProjectionDecoding} instead: a matrix-vector product is bound by memory bandwidth, where the Java
+         * kernel was faster than ND4J in our benchmark (docs/memory-and-projection.md). 0 sends everything to
+         * ND4J. Default: 1.
          */
-        public Builder singleQueryOnJava(boolean singleQueryOnJava) {
-            this.singleQueryOnJava = singleQueryOnJava;
+        public Builder pureJavaBatchLimit(int pureJavaBatchLimit) {
+            this.pureJavaBatchLimit = pureJavaBatchLimit;
             return this;
         }
 
@@ -244,6 +245,10 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             // Validates temperature, topK and maxContributions with ProjectionDecoding's messages.
             ProjectionDecoding.builder().temperature(temperature).topK(topK).maxContributions(maxContributions)
                     .build();
+            if (pureJavaBatchLimit < 0) {
+                throw new ConfigurationException("pureJavaBatchLimit must not be negative, found "
+                        + pureJavaBatchLimit);
+            }
             if (blockRows <= 0) {
                 throw new ConfigurationException("blockRows must be positive, found " + blockRows);
             }
