@@ -3,10 +3,12 @@ package dev.decap.projection;
 import dev.decap.ConfigurationException;
 import dev.decap.internal.kernels.DotKernels;
 import dev.decap.internal.kernels.ProjectionInputs;
+import dev.decap.internal.kernels.RowMixer;
 import dev.decap.internal.kernels.SoftmaxAccumulator;
 import dev.decap.memory.MemoryBank;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -147,14 +149,27 @@ public final class ProjectionDecoding implements Projector {
             states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
         }
         float[] scores = new float[count * BLOCK_ROWS];
-        float[] scratch = new float[d];
+        boolean restricted = topK > 0;
+        double[] sums = new double[count];
+        float[][] mixed = restricted ? null : new float[count][d];
+        RowMixer mixer = restricted ? null : new RowMixer(d);
         memory.scan(from, to, BLOCK_ROWS, (first, rows, data, offset) -> {
             DotKernels.dotsBatch(queries, count, data, offset, rows, d, scores, BLOCK_ROWS);
-            for (int q = 0; q < count; q++) {
-                if (states[q].restricted()) {
+            if (restricted) {
+                for (int q = 0; q < count; q++) {
                     states[q].offer(scores, q * BLOCK_ROWS, rows, first);
-                } else {
-                    states[q].accumulate(scores, q * BLOCK_ROWS, rows, first, data, offset, scratch);
+                }
+                return;
+            }
+            // Scores become weights in place; the block is then mixed in while it is still in cache.
+            for (int q = 0; q < count; q++) {
+                sums[q] = states[q].weigh(scores, q * BLOCK_ROWS, rows, first);
+            }
+            mixer.mix(scores, BLOCK_ROWS, count, rows, data, offset, mixed);
+            for (int q = 0; q < count; q++) {
+                if (sums[q] > 0) {
+                    states[q].addWeighted(sums[q], mixed[q], 0);
+                    Arrays.fill(mixed[q], 0f);
                 }
             }
         });

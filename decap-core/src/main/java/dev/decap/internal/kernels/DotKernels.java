@@ -126,38 +126,6 @@ public final class DotKernels {
         }
     }
 
-    /**
-     * {@code acc[i] += Σ_r weights[weightOffset + r] * row r} for {@code i < d}: a weighted sum of a block of rows.
-     * Four rows per pass, so {@code acc} is loaded and stored once per four rows; C2 vectorises the inner loops.
-     * Groups of four zero weights are skipped.
-     */
-    public static void mix(float[] weights, int weightOffset, int rows, float[] data, int offset, int d,
-                           float[] acc) {
-        int r = 0;
-        for (; r + 3 < rows; r += 4) {
-            float w0 = weights[weightOffset + r];
-            float w1 = weights[weightOffset + r + 1];
-            float w2 = weights[weightOffset + r + 2];
-            float w3 = weights[weightOffset + r + 3];
-            if (w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0) {
-                continue;
-            }
-            int o0 = offset + r * d;
-            int o1 = o0 + d;
-            int o2 = o1 + d;
-            int o3 = o2 + d;
-            for (int i = 0; i < d; i++) {
-                acc[i] += w0 * data[o0 + i] + w1 * data[o1 + i] + w2 * data[o2 + i] + w3 * data[o3 + i];
-            }
-        }
-        for (; r < rows; r++) {
-            float w = weights[weightOffset + r];
-            if (w != 0) {
-                axpy(w, data, offset + r * d, acc, 0, d);
-            }
-        }
-    }
-
     /** {@code acc[accOffset + i] += w * data[offset + i]} for {@code i < d}; C2 vectorises this loop. */
     public static void axpy(float w, float[] data, int offset, float[] acc, int accOffset, int d) {
         for (int i = 0; i < d; i++) {

@@ -76,25 +76,7 @@ public final class SoftmaxAccumulator {
     }
 
     /**
-     * Dense mode: mixes a block of rows into the state, given their similarities, which are overwritten with the
-     * rows' weights. Also offers them as contributions. {@code scratch} is a zeroed float[dimension] and is zeroed
-     * again on return.
-     */
-    public void accumulate(float[] scores, int scoreOffset, int rows, int firstIndex, float[] data, int offset,
-                           float[] scratch) {
-        double blockSum = weigh(scores, scoreOffset, rows, firstIndex);
-        if (blockSum > 0) {
-            DotKernels.mix(scores, scoreOffset, rows, data, offset, dimension, scratch);
-            sum += blockSum;
-            for (int i = 0; i < dimension; i++) {
-                p[i] += scratch[i];
-                scratch[i] = 0;
-            }
-        }
-    }
-
-    /**
-     * Dense mode, for callers that mix blocks themselves (with a matrix product): offers the block's similarities
+     * Dense mode: offers the block's similarities
      * as contributions, raises the running maximum, and turns the similarities into weights in place,
      * {@code exp((s - max())/τ)}, or 0 below the cutoff. The caller mixes the rows with these weights and hands the
      * result to {@link #addWeighted}.

@@ -59,23 +59,30 @@ class KernelsTest {
     }
 
     @Test
-    void mix_adds_the_weighted_rows_and_skips_zero_weights() {
+    void row_mixer_adds_the_weighted_rows_for_every_query_and_skips_zero_weights() {
         int d = 7;
         for (int rows = 1; rows <= 10; rows++) {
-            float[] data = flatten(TestVectors.gaussian(rows, d, rows));
-            float[] weights = new float[rows + 1];
-            for (int r = 0; r < rows; r++) {
-                weights[r + 1] = r % 3 == 0 ? 0f : 0.25f * r;
-            }
-            float[] acc = new float[d];
-            acc[2] = 1f;
-            DotKernels.mix(weights, 1, rows, data, 0, d, acc);
-            for (int i = 0; i < d; i++) {
-                double expected = i == 2 ? 1 : 0;
-                for (int r = 0; r < rows; r++) {
-                    expected += (double) weights[r + 1] * data[r * d + i];
+            float[] data = flatten(TestVectors.gaussian(rows + 1, d, rows));
+            for (int count = 1; count <= 3; count++) {
+                int stride = rows + 2;
+                float[] weights = new float[count * stride];
+                for (int q = 0; q < count; q++) {
+                    for (int r = 0; r < rows; r++) {
+                        weights[q * stride + r] = (r + q) % 3 == 0 ? 0f : 0.25f * r + q;
+                    }
                 }
-                assertEquals(expected, acc[i], 1e-5, "rows " + rows + ", component " + i);
+                float[][] acc = new float[count][d];
+                acc[0][2] = 1f;
+                new RowMixer(d).mix(weights, stride, count, rows, data, d, acc);
+                for (int q = 0; q < count; q++) {
+                    for (int i = 0; i < d; i++) {
+                        double expected = q == 0 && i == 2 ? 1 : 0;
+                        for (int r = 0; r < rows; r++) {
+                            expected += (double) weights[q * stride + r] * data[d + r * d + i];
+                        }
+                        assertEquals(expected, acc[q][i], 1e-5, "rows " + rows + ", query " + q + ", i " + i);
+                    }
+                }
             }
         }
     }
