@@ -1,7 +1,7 @@
 package dev.decap.projection;
 
 import dev.decap.ConfigurationException;
-import dev.decap.internal.kernels.DotKernels;
+import dev.decap.internal.kernels.BatchScorer;
 import dev.decap.internal.kernels.ProjectionInputs;
 import dev.decap.internal.kernels.RowMixer;
 import dev.decap.internal.kernels.SoftmaxAccumulator;
@@ -153,8 +153,9 @@ public final class ProjectionDecoding implements Projector {
         double[] sums = new double[count];
         float[][] mixed = restricted ? null : new float[count][d];
         RowMixer mixer = restricted ? null : new RowMixer(d);
+        BatchScorer scorer = new BatchScorer(d, BLOCK_ROWS);
         memory.scan(from, to, BLOCK_ROWS, (first, rows, data, offset) -> {
-            DotKernels.dotsBatch(queries, count, data, offset, rows, d, scores, BLOCK_ROWS);
+            scorer.score(queries, count, data, offset, rows, scores, BLOCK_ROWS);
             if (restricted) {
                 for (int q = 0; q < count; q++) {
                     states[q].offer(scores, q * BLOCK_ROWS, rows, first);

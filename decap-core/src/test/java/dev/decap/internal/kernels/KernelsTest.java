@@ -41,6 +41,30 @@ class KernelsTest {
     }
 
     @Test
+    void the_transposed_batch_scorer_is_bit_identical_to_single_query_scores() {
+        int d = 37;
+        for (int count : new int[] {BatchScorer.TRANSPOSE_FROM - 1, BatchScorer.TRANSPOSE_FROM, 18, 33}) {
+            for (int rows : new int[] {1, 5, 64}) {
+                float[] data = flatten(TestVectors.gaussian(rows + 1, d, rows + count));
+                float[] queries = flatten(TestVectors.gaussian(count, d, count));
+                int stride = 64 + 2;
+                float[] out = new float[count * stride];
+                BatchScorer scorer = new BatchScorer(d, 64);
+                // Twice, to prove that leftovers of the first block do not leak into the second.
+                scorer.score(queries, count, data, d, rows, out, stride);
+                scorer.score(queries, count, data, d, rows, out, stride);
+                for (int q = 0; q < count; q++) {
+                    for (int r = 0; r < rows; r++) {
+                        float canonical = DotKernels.dot(queries, q * d, data, d + r * d, d);
+                        assertEquals(Float.floatToIntBits(canonical), Float.floatToIntBits(out[q * stride + r]),
+                                "count=" + count + " rows=" + rows + " q=" + q + " r=" + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void dot_agrees_with_double_precision() {
         float[] a = TestVectors.gaussian(1, 512, 1).get(0);
         float[] b = TestVectors.gaussian(1, 512, 2).get(0);
