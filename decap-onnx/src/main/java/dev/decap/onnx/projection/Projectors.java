@@ -7,18 +7,17 @@ import dev.decap.projection.Projector;
 
 /**
  * The fastest projector of each kind on this module's stack, chosen from the benchmark in
- * {@code docs/memory-and-projection.md}: single queries run the pure-Java kernel (a matrix-vector product is
- * bound by memory bandwidth, where Java is as fast as BLAS and pays no ND4J call overhead nor off-heap copy),
- * batches run ND4J gemm (a matrix-matrix product is bound by arithmetic, where BLAS's SIMD kernels on every core
- * win).
+ * {@code docs/memory-and-projection.md}: single queries and pairs run the pure-Java kernel (a matrix-vector
+ * product is bound by memory bandwidth, where Java was faster than ND4J and needs no off-heap copy), larger
+ * batches run ND4J gemm (a matrix-matrix product is bound by arithmetic, where BLAS's SIMD kernels win).
  */
 public final class Projectors {
     private Projectors() {
     }
 
     /**
-     * DeCap's projection decoding (τ = 0.01): pure Java for one query, ND4J gemm for batches. Close it to free the
-     * off-heap bank copies early.
+     * DeCap's projection decoding (τ = 0.01): pure Java for one or two queries, ND4J gemm for larger batches.
+     * Close it to free the off-heap bank copies early.
      */
     public static Nd4jProjectionDecoding projectionDecoding() {
         return Nd4jProjectionDecoding.builder().build();

@@ -94,11 +94,17 @@ public class ProjectionBenchmark {
         return nd4j.projectAll(queries, bank);
     }
 
-    /** Runs this benchmark; JMH command-line options (e.g. {@code -p size=100000}) override the defaults. */
+    /**
+     * Runs this benchmark; JMH command-line options override the defaults, e.g.
+     * {@code -p size=100000 -p batch=4,8 'ProjectionBenchmark.(javaOneThread|nd4jGemm)'}.
+     */
     public static void main(String[] args) throws RunnerException, CommandLineOptionException {
-        new Runner(new OptionsBuilder()
-                .parent(new CommandLineOptions(args))
-                .include(ProjectionBenchmark.class.getSimpleName())
-                .build()).run();
+        CommandLineOptions cli = new CommandLineOptions(args);
+        OptionsBuilder options = new OptionsBuilder();
+        options.parent(cli);
+        if (cli.getIncludes().isEmpty()) {
+            options.include(ProjectionBenchmark.class.getSimpleName());
+        }
+        new Runner(options.build()).run();
     }
 }

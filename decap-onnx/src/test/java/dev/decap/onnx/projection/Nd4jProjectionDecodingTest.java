@@ -76,7 +76,7 @@ class Nd4jProjectionDecodingTest {
     }
 
     @Test
-    void single_queries_are_delegated_to_the_pure_java_projector_by_default() {
+    void single_queries_and_small_batches_are_delegated_to_the_pure_java_projector_by_default() {
         nd4j = Nd4jProjectionDecoding.builder().build();
         float[] query = TestVectors.gaussian(1, D, 6).get(0);
         Projection expected = ProjectionDecoding.create().project(query, bank);
@@ -84,6 +84,10 @@ class Nd4jProjectionDecodingTest {
         assertArrayEquals(expected.vector(), actual.vector());
         assertEquals(expected.contributions(), actual.contributions());
         assertEquals(0, nd4j.cachedBanks(), "a single query must not copy the bank off-heap");
+        nd4j.projectAll(TestVectors.gaussian(Nd4jProjectionDecoding.DEFAULT_PURE_JAVA_BATCH_LIMIT, D, 3), bank);
+        assertEquals(0, nd4j.cachedBanks(), "small batches run in pure Java by default");
+        nd4j.projectAll(TestVectors.gaussian(Nd4jProjectionDecoding.DEFAULT_PURE_JAVA_BATCH_LIMIT + 1, D, 3), bank);
+        assertEquals(1, nd4j.cachedBanks(), "larger batches run on ND4J by default");
         nd4j.close();
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(3).build();
         List<float[]> three = TestVectors.gaussian(3, D, 7);
