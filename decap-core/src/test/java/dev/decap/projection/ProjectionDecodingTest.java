@@ -195,6 +195,39 @@ class ProjectionDecodingTest {
     }
 
     @Test
+    void concurrent_callers_get_exactly_the_projections_of_a_single_caller() throws Exception {
+        ProjectionDecoding pd = ProjectionDecoding.builder().maxContributions(5).build();
+        List<float[]> queries = TestVectors.gaussian(24, D, 50);
+        List<Projection> expected = new ArrayList<>();
+        for (float[] q : queries) {
+            expected.add(pd.project(q, bank));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int shift = t;
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < queries.size(); i++) {
+                        int q = (i + shift * 5) % queries.size();
+                        Projection p = pd.project(queries.get(q), bank);
+                        if (!java.util.Arrays.equals(p.vector(), expected.get(q).vector())
+                                || !p.contributions().equals(expected.get(q).contributions())) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> r : results) {
+                assertTrue(r.get(60, java.util.concurrent.TimeUnit.SECONDS), "a concurrent caller got another result");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void extreme_similarity_gaps_neither_overflow_nor_underflow() {
         float[] query = TestVectors.gaussian(1, D, 40).get(0);
         for (double tau : new double[] {1e-9, 1e-30}) {

@@ -137,6 +137,37 @@ class Nd4jProjectionDecodingTest {
     }
 
     @Test
+    void concurrent_batches_share_one_copy_and_agree_with_a_single_caller() throws Exception {
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).blockRows(700).build();
+        List<List<float[]>> batches = new java.util.ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            batches.add(TestVectors.gaussian(5, D, 300 + t));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        try {
+            List<java.util.concurrent.Future<List<Projection>>> futures = new java.util.ArrayList<>();
+            for (List<float[]> batch : batches) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return nd4j.projectAll(batch, bank);
+                }));
+            }
+            start.countDown();
+            ProjectionDecoding plain = ProjectionDecoding.create();
+            for (int t = 0; t < batches.size(); t++) {
+                List<Projection> got = futures.get(t).get(120, java.util.concurrent.TimeUnit.SECONDS);
+                for (int i = 0; i < 5; i++) {
+                    assertArrayEquals(plain.project(batches.get(t).get(i), bank).vector(), got.get(i).vector(), 1e-5f);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, nd4j.cachedBanks(), "concurrent first uses must share one off-heap copy");
+    }
+
+    @Test
     void bad_input_and_settings_are_refused() {
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         InvalidInputException e = assertThrows(InvalidInputException.class,
