@@ -1,5 +1,6 @@
 package dev.decap.onnx.projection;
 
+import dev.decap.ConfigurationException;
 import dev.decap.memory.MemoryBank;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -13,6 +14,7 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -70,7 +72,15 @@ final class BankMatrixCache {
         long start = System.nanoTime();
         int n = bank.size();
         int d = bank.dimension();
-        INDArray m = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, d}, 'c');
+        INDArray m;
+        try {
+            m = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, d}, 'c');
+        } catch (OutOfMemoryError e) {
+            // JavaCPP refuses off-heap allocations beyond its limit before making them; nothing is lost.
+            throw new ConfigurationException(String.format(Locale.ROOT, "not enough off-heap memory for ND4J's copy "
+                    + "of a %d x %d memory bank (%.2f GB): raise -Xmx or -Dorg.bytedeco.javacpp.maxbytes, or use "
+                    + "the pure-Java ProjectionDecoding", n, d, 4.0 * n * d / 1e9), e);
+        }
         FloatPointer base = new FloatPointer(m.data().addressPointer());
         bank.scan(COPY_BLOCK_ROWS, (first, rows, data, offset) -> {
             FloatPointer target = new FloatPointer(base);
