@@ -5,6 +5,7 @@ import dev.decap.internal.kernels.BatchScorer;
 import dev.decap.internal.kernels.ProjectionInputs;
 import dev.decap.internal.kernels.RowMixer;
 import dev.decap.internal.kernels.SoftmaxAccumulator;
+import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
 
 import java.util.ArrayList;
@@ -154,7 +155,7 @@ public final class ProjectionDecoding implements Projector {
         float[][] mixed = restricted ? null : new float[count][d];
         RowMixer mixer = restricted ? null : new RowMixer(d);
         BatchScorer scorer = new BatchScorer(d, BLOCK_ROWS);
-        memory.scan(from, to, BLOCK_ROWS, (first, rows, data, offset) -> {
+        BlockConsumer consumer = (first, rows, data, offset) -> {
             scorer.score(queries, count, data, offset, rows, scores, BLOCK_ROWS);
             if (restricted) {
                 for (int q = 0; q < count; q++) {
@@ -173,7 +174,13 @@ public final class ProjectionDecoding implements Projector {
                     Arrays.fill(mixed[q], 0f);
                 }
             }
-        });
+        };
+        if (from == 0 && to == memory.size()) {
+            // The whole bank: the two-argument scan, which every bank that streams its storage overrides.
+            memory.scan(BLOCK_ROWS, consumer);
+        } else {
+            memory.scan(from, to, BLOCK_ROWS, consumer);
+        }
         return states;
     }
 

@@ -170,6 +170,42 @@ class ProjectionDecodingTest {
     }
 
     @Test
+    void a_bank_that_overrides_only_the_whole_bank_scan_is_read_through_it() {
+        int[] wholeScans = {0};
+        MemoryBank streaming = new MemoryBank() {
+            @Override
+            public int size() {
+                return bank.size();
+            }
+
+            @Override
+            public int dimension() {
+                return bank.dimension();
+            }
+
+            @Override
+            public String caption(int index) {
+                return bank.caption(index);
+            }
+
+            @Override
+            public float[] embedding(int index) {
+                throw new AssertionError("projection decoding must stream through scan, not embedding(" + index + ")");
+            }
+
+            @Override
+            public void scan(int blockRows, dev.decap.memory.BlockConsumer consumer) {
+                wholeScans[0]++;
+                bank.scan(blockRows, consumer);
+            }
+        };
+        float[] query = TestVectors.gaussian(1, D, 32).get(0);
+        Projection p = ProjectionDecoding.create().project(query, streaming);
+        assertEquals(1, wholeScans[0]);
+        assertArrayEquals(ProjectionDecoding.create().project(query, bank).vector(), p.vector());
+    }
+
+    @Test
     void a_scan_split_across_threads_agrees_with_one_thread() {
         List<float[]> many = TestVectors.gaussian(40_000, 16, 3);
         MemoryBank big = InMemoryMemoryBank.builder().addAll(TestVectors.captions(many.size()), many).build();
