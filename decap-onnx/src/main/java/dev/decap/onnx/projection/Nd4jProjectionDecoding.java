@@ -65,7 +65,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         this.blockRows = b.blockRows;
         this.pureJavaBatchLimit = b.pureJavaBatchLimit;
         this.javaProjector = ProjectionDecoding.builder().temperature(temperature).topK(topK)
-                .maxContributions(maxContributions).build();
+                .maxContributions(maxContributions).parallelism(b.pureJavaParallelism).build();
     }
 
     /** A builder with DeCap's defaults (τ = 0.01, all entries, 10 contributions listed). */
@@ -200,6 +200,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         private int maxContributions = ProjectionDecoding.DEFAULT_MAX_CONTRIBUTIONS;
         private int blockRows = DEFAULT_BLOCK_ROWS;
         private int pureJavaBatchLimit = DEFAULT_PURE_JAVA_BATCH_LIMIT;
+        private int pureJavaParallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
 
         private Builder() {
         }
@@ -241,6 +242,17 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         }
 
         /**
+         * Optional. How many threads the pure-Java path splits one scan across (see
+         * {@link ProjectionDecoding.Builder#parallelism(int)}; banks under 16 384 entries are never split).
+         * Default: the number of available processors (with the second core free, two threads halved the time of
+         * one query on a 1M bank: 95 against 178 ms).
+         */
+        public Builder pureJavaParallelism(int pureJavaParallelism) {
+            this.pureJavaParallelism = pureJavaParallelism;
+            return this;
+        }
+
+        /**
          * Builds the projector.
          *
          * @throws ConfigurationException if a setting is out of range
@@ -248,7 +260,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         public Nd4jProjectionDecoding build() {
             // Validates temperature, topK and maxContributions with ProjectionDecoding's messages.
             ProjectionDecoding.builder().temperature(temperature).topK(topK).maxContributions(maxContributions)
-                    .build();
+                    .parallelism(pureJavaParallelism).build();
             if (pureJavaBatchLimit < 0) {
                 throw new ConfigurationException("pureJavaBatchLimit must not be negative, found "
                         + pureJavaBatchLimit);

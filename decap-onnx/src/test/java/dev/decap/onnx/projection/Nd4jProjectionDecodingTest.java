@@ -68,6 +68,19 @@ class Nd4jProjectionDecodingTest {
     }
 
     @Test
+    void single_queries_on_a_large_bank_use_a_split_java_scan_that_agrees_with_one_thread() {
+        List<float[]> many = TestVectors.gaussian(40_000, 16, 4);
+        MemoryBank big = InMemoryMemoryBank.builder().addAll(TestVectors.captions(many.size()), many).build();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaParallelism(3).build();
+        float[] query = TestVectors.gaussian(1, 16, 5).get(0);
+        Projection split = nd4j.project(query, big);
+        Projection one = ProjectionDecoding.create().project(query, big);
+        assertArrayEquals(one.vector(), split.vector(), 1e-6f);
+        assertEquals(one.contributions().get(0).index(), split.contributions().get(0).index());
+        assertEquals(0, nd4j.cachedBanks());
+    }
+
+    @Test
     void one_query_on_nd4j_matches_one_query_on_java() {
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         float[] query = TestVectors.gaussian(1, D, 6).get(0);
@@ -180,6 +193,8 @@ class Nd4jProjectionDecodingTest {
         assertThrows(ConfigurationException.class, () -> Nd4jProjectionDecoding.builder().blockRows(0).build());
         assertThrows(ConfigurationException.class,
                 () -> Nd4jProjectionDecoding.builder().pureJavaBatchLimit(-1).build());
+        assertThrows(ConfigurationException.class,
+                () -> Nd4jProjectionDecoding.builder().pureJavaParallelism(0).build());
         assertThrows(ConfigurationException.class, () -> Nd4jProjectionDecoding.builder().temperature(0).build());
         assertTrue(nd4j.projectAll(List.of(), bank).isEmpty());
     }
