@@ -6,6 +6,7 @@ import dev.decap.onnx.encoding.ClipLayout.Tower;
 import dev.decap.onnx.internal.ModelSignature;
 import dev.decap.onnx.internal.TensorSpec;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -83,7 +84,9 @@ record ClipBinding(ClipLayout layout, Tower tower, TensorSpec pixels, int imageS
     }
 
     private static ClipLayout detect(ModelSignature signature, Tower tower, String what) {
-        Optional<ClipLayout> found = ClipLayout.detect(tower, signature.inputNames(), signature.outputNames());
+        Path name = signature.file() == null ? null : signature.file().getFileName();
+        Optional<ClipLayout> found = ClipLayout.detect(tower, signature.inputNames(), signature.outputNames(),
+                name == null ? null : name.toString());
         if (found.isEmpty()) {
             throw new ModelException(what + " fits no known CLIP layout: found inputs {"
                     + String.join(", ", signature.inputNames()) + "} and outputs {"

@@ -181,6 +181,24 @@ public enum ClipLayout {
      */
     public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
                                               Collection<String> outputNames) {
+        return detect(tower, inputNames, outputNames, null);
+    }
+
+    /**
+     * As {@link #detect(Tower, Collection, Collection)}, using the model's file name to tell apart layouts whose
+     * names coincide: a single-tower model named as transformers.js names them ({@code text_model*.onnx},
+     * {@code vision_model*.onnx}, quantised variants included) that fits {@link #XENOVA} is reported as such.
+     *
+     * @param fileName the model's file name, or null
+     */
+    public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
+                                              Collection<String> outputNames, String fileName) {
+        if (fileName != null && XENOVA.matches(tower, inputNames, outputNames, false)) {
+            String lower = fileName.toLowerCase(java.util.Locale.ROOT);
+            if (lower.startsWith(tower == Tower.IMAGE ? "vision_model" : "text_model")) {
+                return Optional.of(XENOVA);
+            }
+        }
         for (boolean strict : new boolean[] {true, false}) {
             ClipLayout best = null;
             for (ClipLayout layout : values()) {

@@ -270,7 +270,17 @@ public final class OnnxImageEncoder implements ImageEncoder {
         float[] pixels(BufferedImage image);
 
         static Preprocessing clip(int imageSize) {
-            throw new ConfigurationException("no image preprocessing for " + imageSize + " pixel images");
+            return new Preprocessing() {
+                @Override
+                public int imageSize() {
+                    return imageSize;
+                }
+
+                @Override
+                public float[] pixels(BufferedImage image) {
+                    throw new ConfigurationException("no image preprocessing for " + imageSize + " pixel images");
+                }
+            };
         }
     }
 }

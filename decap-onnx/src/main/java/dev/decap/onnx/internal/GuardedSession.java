@@ -73,11 +73,18 @@ public final class GuardedSession implements AutoCloseable {
      * @throws InferenceException if ONNX Runtime fails
      */
     public <T> T run(Map<String, ? extends OnnxTensorLike> inputs, Set<String> outputs, ResultReader<T> reader) {
+        return run(inputs, outputs, null, reader);
+    }
+
+    /** As {@link #run(Map, Set, ResultReader)} with run options (log level, tag), which stay owned by the caller. */
+    public <T> T run(Map<String, ? extends OnnxTensorLike> inputs, Set<String> outputs,
+                     OrtSession.RunOptions runOptions, ResultReader<T> reader) {
         ReentrantReadWriteLock.ReadLock readLock = lock.readLock();
         readLock.lock();
         try {
             ensureOpen();
-            try (OrtSession.Result result = session.run(inputs, outputs)) {
+            try (OrtSession.Result result = runOptions == null ? session.run(inputs, outputs)
+                    : session.run(inputs, outputs, runOptions)) {
                 return reader.read(result);
             }
         } catch (OrtException e) {
