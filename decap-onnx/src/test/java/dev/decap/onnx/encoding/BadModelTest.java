@@ -1,6 +1,7 @@
 package dev.decap.onnx.encoding;
 
 import dev.decap.ModelException;
+import dev.decap.image.ClipPreprocessor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,7 +95,7 @@ class BadModelTest {
     void a_model_whose_image_size_differs_from_the_preprocessing_is_refused() {
         Path image = Fixtures.fixture("tiny/image_encoder.onnx");
         ModelException e = assertThrows(ModelException.class, () -> OnnxImageEncoder.builder().model(image)
-                .preprocessing(OnnxImageEncoder.Preprocessing.clip(336)).build());
+                .preprocessor(ClipPreprocessor.builder().size(336).build()).build());
         assertMentions(e, image.toString(), "expected 336, found 224");
     }
 }
