@@ -74,8 +74,8 @@ final class ClipModel implements AutoCloseable {
     static ClipModel open(Path path, OnnxOptions options, Tower tower, ClipLayout layout, int imageSize,
                           int contextLength, int dimension) {
         String role = tower.label() + " encoder";
-        OrtSession ort = OrtSessions.open(path, options, role);
-        GuardedSession guarded = new GuardedSession(ort, path, role);
+        GuardedSession guarded = GuardedSession.open(path, options, role);
+        OrtSession ort = guarded.session();
         try {
             ClipBinding binding = ClipBinding.bind(ModelSignature.of(ort, path), tower, layout, imageSize,
                     contextLength, dimension);
@@ -162,6 +162,11 @@ final class ClipModel implements AutoCloseable {
 
     Path path() {
         return session.path();
+    }
+
+    /** The native session, for tests of session sharing only. */
+    OrtSession ortSession() {
+        return session.session();
     }
 
     /** Largest batch one run may hold: 1 where the model fixes its batch axis, else {@code requested}. */

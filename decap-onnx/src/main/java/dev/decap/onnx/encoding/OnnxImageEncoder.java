@@ -74,6 +74,10 @@ public final class OnnxImageEncoder implements ImageEncoder {
         return maxBatchSize;
     }
 
+    ClipModel clipModel() {
+        return model;
+    }
+
     /** The model file. */
     public Path modelPath() {
         return model.path();

@@ -65,6 +65,10 @@ public final class OnnxTextEncoder implements TextEncoder {
         return tokenizer;
     }
 
+    ClipModel clipModel() {
+        return model;
+    }
+
     /** The model file. */
     public Path modelPath() {
         return model.path();
