@@ -36,7 +36,8 @@ record ClipBinding(ClipLayout layout, Tower tower, TensorSpec pixels, int imageS
     /**
      * Checks {@code signature} against {@code layout} (or the detected layout when null) for {@code tower}.
      *
-     * @param imageSize       image side the caller's preprocessing produces, or 0 when the caller has no opinion
+     * @param imageSize       image side the caller's preprocessing produces (for a text tower of a combined model: the
+     *                        side of the placeholder image), or 0 when the caller has no opinion
      * @param contextLength   token context the caller produces, or 0 when the caller has no opinion
      * @param dimension       embedding length the caller expects, or 0 when the caller has no opinion
      * @throws ModelException naming the file and what was expected
@@ -51,7 +52,7 @@ record ClipBinding(ClipLayout layout, Tower tower, TensorSpec pixels, int imageS
         TensorSpec pixels = signature.input(ClipNames.PIXELS).orElse(null);
         int side = 0;
         if (pixels != null) {
-            side = checkPixels(pixels, tower == Tower.IMAGE ? imageSize : 0, what);
+            side = checkPixels(pixels, imageSize, what);
         }
         TensorSpec ids = signature.input(ClipNames.IDS).orElse(null);
         int seq = -1;

@@ -98,4 +98,12 @@ class BadModelTest {
                 .preprocessor(ClipPreprocessor.builder().size(336).build()).build());
         assertMentions(e, image.toString(), "expected 336, found 224");
     }
+
+    @Test
+    void a_combined_model_that_cannot_run_the_placeholder_image_size_fails_at_load() {
+        Path combined = Fixtures.fixture("layouts/hf/model.onnx");
+        ModelException e = assertThrows(ModelException.class, () -> OnnxTextEncoder.builder().model(combined)
+                .tokenizer(new WordTokenizer()).imageSize(336).build());
+        assertMentions(e, combined.toString(), "fails on a test input");
+    }
 }
