@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.decap.DecapException;
 import dev.decap.InferenceException;
 import dev.decap.ModelException;
@@ -319,7 +318,7 @@ final class ClipModel implements AutoCloseable {
                 throw new InferenceException(session.role() + " " + path() + " returned " + out
                         + " as a non-tensor value; expected a float32 [batch, D] tensor");
             }
-            long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
+            long[] shape = tensor.getInfo().getShape();
             if (shape.length != 2 || shape[0] != n || (dimension > 0 && shape[1] != dimension)) {
                 throw new InferenceException(session.role() + " " + path() + " returned " + out + " of shape "
                         + Arrays.toString(shape) + "; expected [" + n + ", "

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,5 +128,29 @@ class OnnxImageEncoderTest {
             out[i] = (float) Math.sin(0.001 * i * (seed + 1) + seed);
         }
         return out;
+    }
+
+    @Test
+    void decoded_images_are_preprocessed_then_encoded_singly_or_batched() {
+        List<BufferedImage> images = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            BufferedImage img = new BufferedImage(300 + 40 * k, 200, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < img.getHeight(); y++) {
+                for (int x = 0; x < img.getWidth(); x++) {
+                    img.setRGB(x, y, ((x * (k + 1)) & 0xFF) << 16 | ((y * 3) & 0xFF) << 8 | ((x + y + 50 * k) & 0xFF));
+                }
+            }
+            images.add(img);
+        }
+        List<float[]> batched = encoder.encodeAll(images);
+        for (int k = 0; k < 3; k++) {
+            float[] viaPixels = encoder.encodePixels(encoder.preprocessor().preprocess(images.get(k)));
+            assertTrue(Fixtures.maxAbs(encoder.encode(images.get(k)), viaPixels) == 0, "image " + k);
+            assertTrue(Fixtures.maxAbs(batched.get(k), viaPixels) <= 1e-5, "image " + k);
+        }
+        List<BufferedImage> withNull = new ArrayList<>(images);
+        withNull.add(1, null);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> encoder.encodeAll(withNull));
+        assertTrue(e.getMessage().contains("image 1"), e.getMessage());
     }
 }
