@@ -39,6 +39,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
         this.maxBatchSize = model.batchLimit(maxBatchSize);
     }
 
+    /** A builder; {@link Builder#model(Path)} is required. */
     public static Builder builder() {
         return new Builder();
     }

@@ -37,6 +37,7 @@ public final class OnnxTextEncoder implements TextEncoder {
         this.maxBatchSize = model.batchLimit(maxBatchSize);
     }
 
+    /** A builder; {@link Builder#model(Path)} and {@link Builder#tokenizer(Tokenizer)} are required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -61,6 +62,7 @@ public final class OnnxTextEncoder implements TextEncoder {
         return maxBatchSize;
     }
 
+    /** The tokenizer turning texts into ids. */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
