@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "DeCap zero-shot captioning tools.",
         subcommands = {
                 PreprocessCommand.class,
+                TokenizeCommand.class,
         })
 public final class DecapCli implements Runnable {
 
