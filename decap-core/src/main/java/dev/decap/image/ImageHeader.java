@@ -54,6 +54,24 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
         return null;
     }
 
+    private static final byte[][] SIGNATURES = {
+            {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF},
+            {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A},
+            {'G', 'I', 'F', '8', '7', 'a'},
+            {'G', 'I', 'F', '8', '9', 'a'},
+            {'B', 'M'},
+    };
+
+    /** Whether {@code b} is shorter than a signature and equals its beginning (a file cut within its magic). */
+    static boolean isSignaturePrefix(byte[] b) {
+        for (byte[] sig : SIGNATURES) {
+            if (b.length < sig.length && java.util.Arrays.equals(b, 0, b.length, sig, 0, b.length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Parses the header of {@code bytes}, already sniffed as {@code format}.
      *

@@ -129,6 +129,10 @@ public final class ImageLoader {
         }
         ImageHeader.Format format = ImageHeader.sniff(bytes);
         if (format == null) {
+            if (ImageHeader.isSignaturePrefix(bytes)) {
+                throw new ImageDecodingException("image " + label + " is truncated: only " + bytes.length
+                        + " bytes, not even a complete file signature; pass the complete file");
+            }
             throw new ImageDecodingException("image " + label + " is in an unknown format (it starts with "
                     + hexStart(bytes) + "); pass a " + FORMATS + " file");
         }
