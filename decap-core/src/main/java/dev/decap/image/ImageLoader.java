@@ -141,20 +141,28 @@ public final class ImageLoader {
         if (format == ImageHeader.Format.GIF) {
             checkPixels(label, header.frameWidth(), header.frameHeight());
         }
-        PilPixels pixels;
         try {
-            pixels = decode(bytes, header, label);
-        } catch (ImageDecodingException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": " + describe(e)
-                    + "; the file is truncated or corrupt", e);
+            PilPixels pixels;
+            try {
+                pixels = decode(bytes, header, label);
+            } catch (ImageDecodingException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": "
+                        + describe(e) + "; the file is truncated or corrupt", e);
+            }
+            BufferedImage image = pixels.toBufferedImage();
+            if (applyExifOrientation && header.exifOrientation() > 1) {
+                image = ExifOrientation.apply(image, header.exifOrientation());
+            }
+            return image;
+        } catch (OutOfMemoryError e) {
+            // Only images within the pixel limit get here; the failed allocation is a large pixel buffer that is
+            // released as this unwinds, so reporting it as bad input is safe.
+            throw new ImageDecodingException("not enough memory to decode image " + label + " ("
+                    + header.width() + "x" + header.height() + " pixels); lower ImageLoader.builder().maxPixels(..)"
+                    + " or give the JVM more heap (-Xmx)", e);
         }
-        BufferedImage image = pixels.toBufferedImage();
-        if (applyExifOrientation && header.exifOrientation() > 1) {
-            image = ExifOrientation.apply(image, header.exifOrientation());
-        }
-        return image;
     }
 
     /**
