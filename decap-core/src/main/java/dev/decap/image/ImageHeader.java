@@ -2,6 +2,8 @@ package dev.decap.image;
 
 import dev.decap.ImageDecodingException;
 
+import java.util.Arrays;
+
 /**
  * What {@link ImageLoader} reads from an image's header before any pixel is allocated: the format, the size
  * (checked against the pixel limit), and the few facts that decide which Pillow mode the pixels get.
@@ -65,7 +67,7 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
     /** Whether {@code b} is shorter than a signature and equals its beginning (a file cut within its magic). */
     static boolean isSignaturePrefix(byte[] b) {
         for (byte[] sig : SIGNATURES) {
-            if (b.length < sig.length && java.util.Arrays.equals(b, 0, b.length, sig, 0, b.length)) {
+            if (b.length < sig.length && Arrays.equals(b, 0, b.length, sig, 0, b.length)) {
                 return true;
             }
         }

@@ -11,6 +11,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
@@ -22,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Decodes JPEG, PNG, GIF and BMP files into {@link BufferedImage}s that hold the same pixel values Pillow 9.4
@@ -272,7 +275,7 @@ public final class ImageLoader {
     /** libjpeg reports a truncated file as a warning and fills the rest grey; Pillow refuses it, so do we. */
     private static void checkWarnings(List<String> warnings, String name) {
         for (String w : warnings) {
-            String lower = w.toLowerCase(java.util.Locale.ROOT);
+            String lower = w.toLowerCase(Locale.ROOT);
             if (lower.contains("premature end") || lower.contains("truncated") || lower.contains("end of file")) {
                 throw new ImageDecodingException("image " + name + " is truncated (" + w
                         + "); pass the complete file");
@@ -372,7 +375,7 @@ public final class ImageLoader {
             // Pillow pastes the first frame onto the logical screen, filled with the transparent index (or 0).
             byte[] canvas = new byte[sw * sh];
             if (header.transparentIndex() >= 0) {
-                java.util.Arrays.fill(canvas, (byte) header.transparentIndex());
+                Arrays.fill(canvas, (byte) header.transparentIndex());
             }
             for (int y = 0; y < frame.height; y++) {
                 int sy = header.frameTop() + y;
@@ -405,7 +408,7 @@ public final class ImageLoader {
         if (header.bitDepth() == 32 && bands == 4 && cm.hasAlpha() && header.colourType() == 3) {
             return PilPixels.bytes(PilMode.RGBA, w, h, interleaveScaled(r, 4));
         }
-        if (bands >= 3 && cm.getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_RGB) {
+        if (bands >= 3 && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB) {
             return PilPixels.bytes(PilMode.RGB, w, h, interleaveScaled(r, 3));
         }
         return PilPixels.of(img);
