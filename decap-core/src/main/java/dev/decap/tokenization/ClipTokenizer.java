@@ -37,6 +37,9 @@ public final class ClipTokenizer implements Tokenizer {
     /** Default number of encoded pieces (words) kept in the cache. */
     public static final int DEFAULT_CACHE_CAPACITY = 50_000;
 
+    /** Longer pieces (rare: long runs of letters or symbols) are encoded each time, not cached. */
+    private static final int MAX_CACHED_PIECE_LENGTH = 64;
+
     private final ClipVocabulary vocabulary;
     private final int cacheCapacity;
     private final ConcurrentHashMap<String, int[]> cache;
@@ -232,7 +235,7 @@ public final class ClipTokenizer implements Tokenizer {
         } else {
             ids = bytePairEncode(piece.getBytes(StandardCharsets.UTF_8));
         }
-        if (cacheCapacity > 0) {
+        if (cacheCapacity > 0 && piece.length() <= MAX_CACHED_PIECE_LENGTH) {
             if (cache.size() >= cacheCapacity) {
                 cache.clear();
             }
