@@ -60,8 +60,8 @@ public final class ClipTokenizer implements Tokenizer {
     }
 
     /**
-     * Loads OpenAI's merges file from a stream, which is read as far as needed but not closed. {@code sourceName} names it
-     * in error messages.
+     * Loads OpenAI's merges file from a stream, which is read as far as needed but not closed.
+     * {@code sourceName} names it in error messages.
      */
     public static ClipTokenizer fromOpenAiVocabulary(InputStream in, String sourceName) {
         return builder().openAiVocabulary(in, sourceName).build();
@@ -98,7 +98,7 @@ public final class ClipTokenizer implements Tokenizer {
             return this;
         }
 
-        /** Required (or another source): OpenAI's merges file as a stream (read as far as needed, not closed) and its name. */
+        /** Required (or another source): OpenAI's merges file as a stream (not closed) and its name. */
         public Builder openAiVocabulary(InputStream in, String sourceName) {
             this.openAiStream = in;
             this.openAiStreamName = sourceName == null ? "<stream>" : sourceName;
