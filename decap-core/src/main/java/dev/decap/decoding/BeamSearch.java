@@ -10,7 +10,8 @@ import java.util.List;
  * Beam search with a length penalty, exactly as the project's Python reference does it.
  *
  * <p>Alive beams start as one empty beam with sum 0. At each step every alive beam {@code b} and every id {@code v}
- * make a candidate with score {@code sum_b + logprob_b[v]} (float32). Candidates are ranked by score (descending),
+ * make a candidate with score {@code sum_b + logprob_b[v]} (float32; candidates scoring -inf, i.e. masked ids, are
+ * dropped). Candidates are ranked by score (descending),
  * then beam index, then id (ascending) and walked in that order: a candidate ending with the end-of-text id becomes
  * a finished hypothesis with normalised score {@code sum / length^lengthPenalty} (its length counts the
  * end-of-text id); any other becomes a new alive beam; the walk stops once {@code width} alive beams are collected.
@@ -147,6 +148,9 @@ public final class BeamSearch {
         int size = 0;
         for (int v = 0; v < lp.length; v++) {
             float score = sum + lp[v];
+            if (score == Float.NEGATIVE_INFINITY) {
+                continue; // masked ids are never candidates
+            }
             if (size == k && !(score > scores[k - 1])) {
                 continue; // not better than the worst kept (a later id loses ties)
             }

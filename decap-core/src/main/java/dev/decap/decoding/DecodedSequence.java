@@ -8,9 +8,9 @@ import java.util.Arrays;
  *
  * @param modelIds           the generated ids in the decoder's vocabulary, including the final end-of-text id when
  *                           the sequence ended with it
- * @param tokenIds           the same tokens as tokenizer ids; an id the vocabulary map cannot translate is -1, and
- *                           without a map the decoder's raw id is reported even where the tokenizer does not know it
- *                           (possible only with masking off)
+ * @param tokenIds           the same tokens as tokenizer ids; a token without a decodable tokenizer id (map entry -1,
+ *                           or an id the tokenizer does not know; possible only with masking off) is -1, and its raw
+ *                           id is in {@code modelIds}
  * @param logProbs           natural-log probability of each token
  * @param score              the search's score (see {@link Hypothesis#score()})
  * @param endedWithEndOfText whether the last token is end-of-text

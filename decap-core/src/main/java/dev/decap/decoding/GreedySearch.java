@@ -11,7 +11,7 @@ import java.util.List;
  * (first id on ties) until the end-of-text id is appended or {@code maxTokens} ids were generated.
  *
  * <p>Many prefixes are decoded as one batch; a sequence that ends leaves the batch, so the model only computes the
- * rows still growing. The score is the plain sum of the log-probabilities. Stateless and thread-safe.
+ * rows still growing. The score is the plain float32 sum of the log-probabilities. Stateless and thread-safe.
  */
 public final class GreedySearch {
     private GreedySearch() {
@@ -79,9 +79,9 @@ public final class GreedySearch {
         for (int i = 0; i < n; i++) {
             int[] t = Arrays.copyOf(tokens[i], length[i]);
             float[] lp = Arrays.copyOf(logProbs[i], length[i]);
-            double score = 0;
+            float score = 0f;
             for (float x : lp) {
-                score += x;
+                score += x; // float32, left to right, as the reference
             }
             out.add(new Hypothesis(t, lp, score, ended[i]));
         }

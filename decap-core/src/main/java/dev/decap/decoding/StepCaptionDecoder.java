@@ -183,8 +183,9 @@ public final class StepCaptionDecoder implements CaptionDecoder {
         int nd = 0;
         for (int i = 0; i < modelIds.length; i++) {
             int t = toTokenizerId(modelIds[i]);
-            tokenIds[i] = t;
-            if (t >= 0 && t < tokenizerVocabularySize && t != endOfText) {
+            boolean known = t >= 0 && t < tokenizerVocabularySize;
+            tokenIds[i] = known ? t : -1;
+            if (known && t != endOfText) {
                 decodable[nd++] = t;
             }
         }

@@ -91,7 +91,7 @@ class StepCaptionDecoderTest {
     }
 
     @Test
-    void without_masking_the_search_is_the_notebooks_and_raw_ids_are_reported() {
+    void without_masking_the_search_is_the_notebooks_and_undecodable_ids_are_reported_as_minus_one() {
         StepCaptionDecoder decoder = StepCaptionDecoder.builder().languageModel(model()).vocabularyMap(MAP)
                 .tokenizer(TEN_WORDS).masking(false).build();
         DecodedSequence s = decoder.decodeSequences(List.of(new float[] {1, 0}), DecodingOptions.greedy(4)).get(0);
@@ -101,7 +101,7 @@ class StepCaptionDecoderTest {
     }
 
     @Test
-    void without_a_map_model_ids_are_tokenizer_ids_and_ids_beyond_the_tokenizer_are_masked() {
+    void without_a_map_model_ids_are_tokenizer_ids_and_ids_beyond_the_tokenizer_are_masked_or_reported_as_minus_one() {
         FakeLanguageModel m = new FakeLanguageModel(2, 12, (p, h) -> {
             float[] l = new float[12];
             l[11] = 9; // unknown to the ten-word tokenizer
@@ -115,7 +115,8 @@ class StepCaptionDecoderTest {
         StepCaptionDecoder raw = StepCaptionDecoder.builder().languageModel(m).tokenizer(TEN_WORDS).masking(false)
                 .build();
         DecodedSequence r = raw.decodeSequences(List.of(new float[] {0, 1}), DecodingOptions.greedy(2)).get(0);
-        assertArrayEquals(new int[] {11, 11}, r.tokenIds());
+        assertArrayEquals(new int[] {-1, -1}, r.tokenIds());
+        assertArrayEquals(new int[] {11, 11}, r.modelIds());
     }
 
     @Test

@@ -1,0 +1,2 @@
+/** Implementation details of the ONNX Runtime components; not API. */
+package dev.decap.onnx.internal;
