@@ -1,6 +1,8 @@
 package dev.decap.onnx;
 
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.decap.ConfigurationException;
 
@@ -86,17 +88,52 @@ public final class OnnxOptions {
             });
             so.setMemoryPatternOptimization(memoryPattern);
             if (provider == Provider.CUDA) {
+                requireCudaArtifact();
                 so.addCUDA(deviceId);
             }
             return so;
-        } catch (OrtException | RuntimeException e) {
+        } catch (ConfigurationException e) {
+            so.close();
+            throw e;
+        } catch (OrtException | RuntimeException | LinkageError e) {
             so.close();
             if (provider == Provider.CUDA) {
-                throw new ConfigurationException("the CUDA execution provider is not available (" + e.getMessage()
-                        + "); put com.microsoft.onnxruntime:onnxruntime_gpu on the classpath instead of "
-                        + "onnxruntime, and check the GPU driver, or use Provider.CPU", e);
+                throw new ConfigurationException("the CUDA execution provider could not be started on device "
+                        + deviceId + " (" + e.getMessage() + "); check that the CUDA and cuDNN versions this "
+                        + "onnxruntime_gpu release requires are installed and that the GPU is visible, "
+                        + "or use the CPU (OnnxOptions.DEFAULT)", e);
             }
             throw new ConfigurationException("invalid ONNX Runtime session options: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether the ONNX Runtime artifact on the classpath can run models on CUDA (the {@code onnxruntime_gpu}
+     * artifact). This does not check that a GPU or driver is present; that is found when a session starts.
+     */
+    public static boolean cudaArtifactPresent() {
+        try {
+            return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    private static void requireCudaArtifact() {
+        if (!cudaArtifactPresent()) {
+            throw new ConfigurationException("the CUDA execution provider was requested but the ONNX Runtime on "
+                    + "the classpath is the CPU-only build (available providers: " + availableProviders() + "); "
+                    + "replace the dependency com.microsoft.onnxruntime:onnxruntime with "
+                    + "com.microsoft.onnxruntime:onnxruntime_gpu (same version, exclude the CPU artifact from "
+                    + "decap-onnx), or use the CPU (OnnxOptions.DEFAULT)");
+        }
+    }
+
+    private static String availableProviders() {
+        try {
+            return OrtEnvironment.getAvailableProviders().toString();
+        } catch (RuntimeException | LinkageError e) {
+            return "unknown: " + e.getMessage();
         }
     }
 
