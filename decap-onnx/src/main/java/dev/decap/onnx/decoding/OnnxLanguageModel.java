@@ -16,6 +16,7 @@ import dev.decap.ModelException;
 import dev.decap.decoding.LanguageModel;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.internal.GatherGraph;
+import dev.decap.onnx.internal.OrtSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +24,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -71,22 +71,12 @@ public final class OnnxLanguageModel implements LanguageModel {
     private volatile boolean closed;
 
     private OnnxLanguageModel(Builder b) {
-        this.env = OrtEnvironment.getEnvironment();
+        this.env = OrtSessions.environment();
         this.source = b.modelPath.toString();
         this.reorder = b.reorder;
-        if (!Files.isRegularFile(b.modelPath)) {
-            throw new ModelException("decoder model " + b.modelPath + " does not exist or is not a file; "
-                    + "pass the path of decoder.onnx");
-        }
-        OrtSession s = null;
+        OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
         OrtSession g = null;
         try (OrtSession.SessionOptions so = b.options.toSessionOptions()) {
-            try {
-                s = env.createSession(b.modelPath.toString(), so);
-            } catch (OrtException e) {
-                throw new ModelException("cannot load decoder model " + b.modelPath + ": " + e.getMessage()
-                        + "; the file is corrupt or not an ONNX model", e);
-            }
             Layout layout = Layout.of(s, source);
             this.layers = layout.layers;
             this.heads = layout.heads;
