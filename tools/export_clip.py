@@ -11,6 +11,8 @@ Examples (run from the repository root with Debian's Python)::
     /usr/bin/python3 tools/export_clip.py fixtures --out decap-onnx/src/test/resources/fixtures --seed 0
     # full-size random ViT-B/32 CLIP as bundle components, plus PyTorch reference timings as JSON
     /usr/bin/python3 tools/export_clip.py full --out tools/out/full --bench
+    # only the PyTorch reference timings of a random ViT-B/32 CLIP
+    /usr/bin/python3 tools/export_clip.py bench --threads 2
 
 Layouts and their I/O names: ``docs/clip-layouts.md``.
 """
@@ -88,6 +90,13 @@ def cmd_full(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from decap_tools.bench_clip import bench_clip
+    clip = build_random_clip(VIT_B_32, args.seed)
+    print(json.dumps(bench_clip(clip, threads=args.threads, shared_dir=args.shared), indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -115,6 +124,11 @@ def main(argv=None) -> int:
     u.add_argument("--shared")
     u.add_argument("--no-verify", action="store_true")
     u.set_defaults(fn=cmd_full)
+    b = sub.add_parser("bench", help="PyTorch timings of a random ViT-B/32 CLIP (no export)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--shared")
+    b.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     return args.fn(args)
 

@@ -12,6 +12,7 @@ It also reports torch's build/BLAS configuration, since the numbers depend on it
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import statistics
@@ -45,7 +46,22 @@ def torch_blas_config() -> Dict[str, object]:
         "interop_threads": torch.get_num_interop_threads(),
         "machine": platform.machine(),
         "processor": _cpu_model(),
+        "loaded_math_libraries": _loaded_math_libraries(),
     }
+
+
+def _loaded_math_libraries() -> List[str]:
+    """Shared libraries actually mapped after a matmul (Debian's torch is built with BLAS_INFO=generic and
+    uses whatever ``libblas.so.3`` the system selects, e.g. OpenBLAS)."""
+    a = torch.ones(64, 64)
+    (a @ a).sum()
+    try:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    keys = ("blas", "lapack", "gomp", "dnnl", "mkl")
+    return sorted({line.split()[-1] for line in maps if any(k in line.split()[-1].lower() for k in keys)
+                   and line.split()[-1].startswith("/")})
 
 
 def _cpu_model() -> Optional[str]:
@@ -94,7 +110,8 @@ def bench_clip(clip: Clip, threads: int = 2, image_batches=(1, 8), text_batch: i
     cfg = clip.cfg
     g = torch.Generator().manual_seed(seed)
     result: Dict[str, object] = {"threads": threads, "model": cfg.to_dict(),
-                                 "torch_config": torch_blas_config()}
+                                 "torch_config": torch_blas_config(),
+                                 "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     image = {}
     for b in image_batches:
         x = torch.randn(b, 3, cfg.image_resolution, cfg.image_resolution, generator=g)

@@ -258,6 +258,10 @@ class _F32(float):
         return self._text
 
 
+#: Public name of the float32-exact JSON float (``F32(x)``); lists of them come from :func:`f32_list`.
+F32 = _F32
+
+
 def dump_json(obj, path) -> None:
     """JSON with float32 values written as their shortest float32 round-trip text."""
     path = Path(path)
