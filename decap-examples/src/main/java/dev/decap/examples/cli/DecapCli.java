@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "decap", mixinStandardHelpOptions = true, version = "decap 0.1.0",
         description = "DeCap zero-shot captioning tools.",
         subcommands = {
+                DecodeCommand.class, CaptionCommand.class,
         })
 public final class DecapCli implements Runnable {
 

@@ -1,12 +1,15 @@
 package dev.decap.onnx.decoding;
 
 import dev.decap.ConfigurationException;
+import dev.decap.ModelException;
 import dev.decap.decoding.CaptionDecoder;
 import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodedSequence;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.decoding.StepCaptionDecoder;
 import dev.decap.onnx.OnnxOptions;
+import dev.decap.onnx.bundle.BundleManifest;
+import dev.decap.onnx.bundle.ModelBundle;
 import dev.decap.tokenization.Tokenizer;
 
 import java.nio.file.Path;
@@ -30,6 +33,22 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder preset from a bundle: its decoder file, vocabulary map, end-of-text id and tokenizer vocabulary
+     * size. {@link Builder#build()} also checks the loaded model against the manifest's decoder dimensions.
+     *
+     * @throws ModelException if the bundle has no decoder
+     */
+    public static Builder fromBundle(ModelBundle bundle) {
+        Path decoder = bundle.decoderFile().orElseThrow(() -> new ModelException("bundle " + bundle.directory()
+                + " has no decoder (files.decoder is absent from " + ModelBundle.MANIFEST + ")"));
+        Builder b = builder().modelPath(decoder).vocabularyMap(bundle.vocabularyMap())
+                .endOfText(bundle.endOfText()).tokenizerVocabularySize(bundle.tokenizerVocabularySize());
+        b.manifestDecoder = bundle.manifest().decoder();
+        b.manifestSource = bundle.directory().resolve(ModelBundle.MANIFEST).toString();
+        return b;
     }
 
     @Override
@@ -79,6 +98,8 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
         private OnnxOptions options = OnnxOptions.DEFAULT;
         private OnnxLanguageModel.CacheReorder reorder = OnnxLanguageModel.CacheReorder.ONNX_GATHER;
         private final StepCaptionDecoder.Builder step = StepCaptionDecoder.builder();
+        private BundleManifest.Decoder manifestDecoder;
+        private String manifestSource;
 
         private Builder() {
         }
@@ -151,12 +172,33 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
                     : OnnxLanguageModel.builder().modelPath(modelPath).onnxOptions(options).cacheReorder(reorder)
                     .build();
             try {
+                if (manifestDecoder != null) {
+                    checkAgainstManifest(m);
+                }
                 return new OnnxCaptionDecoder(m, step.languageModel(m).closeModel(true).build());
             } catch (RuntimeException e) {
                 if (model == null) {
                     m.close();
                 }
                 throw e;
+            }
+        }
+
+        private void checkAgainstManifest(OnnxLanguageModel m) {
+            BundleManifest.Decoder d = manifestDecoder;
+            check("prefix_dim", d.prefixDim(), m.prefixDimension());
+            check("vocab_size", d.vocabSize(), m.vocabularySize());
+            check("layers", d.layers(), m.layers());
+            check("heads", d.heads(), m.heads());
+            if (d.width() != null && d.heads() != null) {
+                check("width / heads", d.width() / d.heads(), m.headDimension());
+            }
+        }
+
+        private void check(String field, Integer declared, int found) {
+            if (declared != null && declared != found) {
+                throw new ModelException("the decoder model does not match " + manifestSource + ": decoder."
+                        + field + " expected " + declared + ", found " + found + " in the ONNX model");
             }
         }
     }
