@@ -149,6 +149,10 @@ public final class OnnxDeCap {
             if (tokenizer != null) {
                 return Optional.of(tokenizer);
             }
+            if (vocabulary != null && !java.nio.file.Files.exists(vocabulary)) {
+                throw new ModelException("tokenizer vocabulary " + vocabulary + " not found; pass the CLIP BPE file ("
+                        + bundle.vocabularyFileName() + ") or a directory holding it");
+            }
             Optional<Path> file = bundle.findVocabulary(vocabulary);
             if (file.isEmpty()) {
                 if (vocabulary != null) {
