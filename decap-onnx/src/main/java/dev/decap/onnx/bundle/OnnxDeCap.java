@@ -159,7 +159,7 @@ public final class OnnxDeCap {
                     throw new ModelException("tokenizer vocabulary " + bundle.vocabularyFileName() + " not found at "
                             + vocabulary + " nor in the bundle directory " + bundle.directory());
                 }
-                LOG.warn("no tokenizer vocabulary ({}) in {}; captions will have no text. Pass vocabulary(path).",
+                LOG.debug("no tokenizer vocabulary ({}) in {}; captions will have no text. Pass vocabulary(path).",
                         bundle.vocabularyFileName(), bundle.directory());
                 return Optional.empty();
             }
