@@ -21,8 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+
+# libgomp's active spin-wait makes 2-thread torch 10-50x slower when the 2 cores are shared with other work;
+# passive waiting must be chosen before torch loads libgomp.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -85,7 +90,8 @@ def cmd_full(args) -> int:
               "verification": full["verification"]}
     if args.bench:
         from decap_tools.bench_clip import bench_clip
-        report["pytorch_reference"] = bench_clip(full["clip"], threads=args.threads, shared_dir=args.shared)
+        report["pytorch_reference"] = bench_clip(full["clip"], threads=args.threads, shared_dir=args.shared,
+                                                 onnx_files=None if args.no_ort_bench else full["files"])
     print(json.dumps(report, indent=2))
     return 0
 
@@ -120,7 +126,8 @@ def main(argv=None) -> int:
     u.add_argument("--out", required=True)
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--threads", type=int, default=2)
-    u.add_argument("--bench", action="store_true")
+    u.add_argument("--bench", action="store_true", help="time PyTorch, and ONNX Runtime Java on the export")
+    u.add_argument("--no-ort-bench", action="store_true", help="with --bench: PyTorch timings only")
     u.add_argument("--shared")
     u.add_argument("--no-verify", action="store_true")
     u.set_defaults(fn=cmd_full)

@@ -7,6 +7,10 @@
   captions (77-token form: the tower always processes all 77 positions).
 
 It also reports torch's build/BLAS configuration, since the numbers depend on it.
+
+Set ``OMP_WAIT_POLICY=PASSIVE`` in the environment *before torch is imported* (``tools/export_clip.py`` does):
+on a shared 2-core machine libgomp's default active spin-wait makes 2-thread runs 10-50x slower (measured here:
+tiny image tower 270 ms with the default policy vs 7 ms passive).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ def torch_blas_config() -> Dict[str, object]:
         "machine": platform.machine(),
         "processor": _cpu_model(),
         "loaded_math_libraries": _loaded_math_libraries(),
+        "env": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                               "GOMP_SPINCOUNT")},
     }
 
 
@@ -103,8 +109,13 @@ def coco_caption_ids(count: int, shared_dir=None) -> List[List[int]]:
 
 @torch.no_grad()
 def bench_clip(clip: Clip, threads: int = 2, image_batches=(1, 8), text_batch: int = 64,
-               image_repeats: int = 10, text_repeats: int = 3, seed: int = 0, shared_dir=None) -> dict:
-    """Times ``clip``'s towers in PyTorch (float32, eval, no grad). Returns a JSON-ready dict."""
+               image_repeats: int = 10, text_repeats: int = 3, seed: int = 0, shared_dir=None,
+               onnx_files: Optional[Dict[str, Path]] = None) -> dict:
+    """Times ``clip``'s towers in PyTorch (float32, eval, no grad). Returns a JSON-ready dict.
+
+    With ``onnx_files`` (``{"image_encoder": path, "text_encoder": path}``, the decap-layout export of the same
+    model) the same inputs are also timed in ONNX Runtime Java (``OrtSession.run`` alone, ``threads`` intra-op
+    threads, all optimisations) under ``"onnxruntime_java"``."""
     torch.set_num_threads(threads)
     clip = clip.eval()
     cfg = clip.cfg
@@ -126,4 +137,31 @@ def bench_clip(clip: Clip, threads: int = 2, image_batches=(1, 8), text_batch: i
     result["text_encode"] = {"batch": text_batch, "median_ms": round(med, 3), "min_ms": round(min(ms), 3),
                              "captions_per_s": round(text_batch / (med / 1000.0), 2), "runs": text_repeats,
                              "input": "first COCO val2017 captions, 77-token form"}
+    if onnx_files:
+        result["onnxruntime_java"] = _bench_ort(onnx_files, cfg, threads, image_batches, ids.numpy(),
+                                                image_repeats, text_repeats, seed)
     return result
+
+
+def _bench_ort(files, cfg, threads, image_batches, ids, image_repeats, text_repeats, seed) -> dict:
+    from . import ort
+
+    g = np.random.default_rng(seed)
+    img = ort.Session(files["image_encoder"], threads=threads)
+    txt = ort.Session(files["text_encoder"], threads=threads)
+    out: Dict[str, object] = {"threads": threads, "ort": ort.ORT_VERSION}
+    image = {}
+    for b in image_batches:
+        x = g.standard_normal((b, 3, cfg.image_resolution, cfg.image_resolution)).astype(np.float32)
+        reps = image_repeats if b == 1 else max(3, image_repeats // 2)
+        img.run({"pixel_values": x})
+        ms = [img.run({"pixel_values": x}, with_time=True)[1] for _ in range(reps)]
+        image[f"batch_{b}"] = {"median_ms": round(statistics.median(ms), 3), "min_ms": round(min(ms), 3),
+                               "per_image_ms": round(statistics.median(ms) / b, 3), "runs": reps}
+    out["image_encode_ms"] = image
+    txt.run({"input_ids": ids})
+    ms = [txt.run({"input_ids": ids}, with_time=True)[1] for _ in range(text_repeats)]
+    med = statistics.median(ms)
+    out["text_encode"] = {"batch": int(ids.shape[0]), "median_ms": round(med, 3), "min_ms": round(min(ms), 3),
+                          "captions_per_s": round(ids.shape[0] / (med / 1000.0), 2), "runs": text_repeats}
+    return out

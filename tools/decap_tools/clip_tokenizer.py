@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import html
 import os
+import re
 from functools import lru_cache
 from typing import Dict, Iterable, List, Sequence, Tuple
 
@@ -63,7 +64,8 @@ def byte_to_unicode() -> Dict[int, str]:
 def clean_text(text: str) -> str:
     """Basic cleaning of the reference minus ftfy: unescape HTML twice, collapse whitespace, strip, lower."""
     text = html.unescape(html.unescape(text)).strip()
-    text = regex.sub(r"\s+", " ", text).strip()
+    # stdlib re on purpose: its \s (str.isspace) also covers U+001C..U+001F, unlike regex's White_Space.
+    text = re.sub(r"\s+", " ", text).strip()
     return text.lower()
 
 

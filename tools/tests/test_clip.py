@@ -67,6 +67,24 @@ class ClipModelSpec(unittest.TestCase):
         self.assertEqual(tuple(sd["transformer.resblocks.0.attn.in_proj_weight"].shape), (48, 16))
         self.assertEqual(tuple(sd["text_projection"].shape), (16, 24))
 
+    def test_attention_equals_torch_multihead_attention_holding_the_same_weights(self):
+        # OpenAI's blocks use nn.MultiheadAttention (sequence-first) with these parameter names; loading our
+        # block's weights into it must give the same output, so real checkpoints mean the same thing here.
+        from decap_tools.clip_model import SelfAttention
+        torch.manual_seed(0)
+        ours = SelfAttention(32, 4)
+        torch.nn.init.normal_(ours.in_proj_weight, std=0.2)
+        torch.nn.init.normal_(ours.in_proj_bias, std=0.2)
+        ref = torch.nn.MultiheadAttention(32, 4)
+        ref.load_state_dict(ours.state_dict())
+        x = torch.randn(2, 7, 32)
+        mask = torch.full((7, 7), float("-inf")).triu(1)
+        with torch.no_grad():
+            got = ours(x, mask)
+            want = ref(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), need_weights=False,
+                       attn_mask=mask)[0].transpose(0, 1)
+        self.assertLess(float((got - want).abs().max()), 1e-5)
+
     def test_same_seed_gives_same_weights_and_other_seed_differs(self):
         a, b, c = (build_random_clip(tiny_config(), s) for s in (7, 7, 8))
         for k, v in a.state_dict().items():
