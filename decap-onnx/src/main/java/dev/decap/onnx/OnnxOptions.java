@@ -138,6 +138,18 @@ public final class OnnxOptions {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof OnnxOptions other && intraOpThreads == other.intraOpThreads
+                && interOpThreads == other.interOpThreads && optimization == other.optimization
+                && memoryPattern == other.memoryPattern && provider == other.provider && deviceId == other.deviceId;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(intraOpThreads, interOpThreads, optimization, memoryPattern, provider, deviceId);
+    }
+
+    @Override
     public String toString() {
         return "OnnxOptions[intraOpThreads=" + intraOpThreads + ", interOpThreads=" + interOpThreads
                 + ", optimization=" + optimization + ", memoryPattern=" + memoryPattern + ", provider=" + provider

@@ -6,6 +6,7 @@ import dev.decap.onnx.encoding.ClipLayout.Tower;
 import dev.decap.onnx.internal.ModelSignature;
 import dev.decap.onnx.internal.TensorSpec;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,7 +36,8 @@ record ClipBinding(ClipLayout layout, Tower tower, TensorSpec pixels, int imageS
     /**
      * Checks {@code signature} against {@code layout} (or the detected layout when null) for {@code tower}.
      *
-     * @param imageSize       image side the caller's preprocessing produces, or 0 when the caller has no opinion
+     * @param imageSize       image side the caller's preprocessing produces (for a text tower of a combined model: the
+     *                        side of the placeholder image), or 0 when the caller has no opinion
      * @param contextLength   token context the caller produces, or 0 when the caller has no opinion
      * @param dimension       embedding length the caller expects, or 0 when the caller has no opinion
      * @throws ModelException naming the file and what was expected
@@ -50,7 +52,7 @@ record ClipBinding(ClipLayout layout, Tower tower, TensorSpec pixels, int imageS
         TensorSpec pixels = signature.input(ClipNames.PIXELS).orElse(null);
         int side = 0;
         if (pixels != null) {
-            side = checkPixels(pixels, tower == Tower.IMAGE ? imageSize : 0, what);
+            side = checkPixels(pixels, imageSize, what);
         }
         TensorSpec ids = signature.input(ClipNames.IDS).orElse(null);
         int seq = -1;
@@ -83,7 +85,9 @@ record ClipBinding(ClipLayout layout, Tower tower, TensorSpec pixels, int imageS
     }
 
     private static ClipLayout detect(ModelSignature signature, Tower tower, String what) {
-        Optional<ClipLayout> found = ClipLayout.detect(tower, signature.inputNames(), signature.outputNames());
+        Path name = signature.file() == null ? null : signature.file().getFileName();
+        Optional<ClipLayout> found = ClipLayout.detect(tower, signature.inputNames(), signature.outputNames(),
+                name == null ? null : name.toString());
         if (found.isEmpty()) {
             throw new ModelException(what + " fits no known CLIP layout: found inputs {"
                     + String.join(", ", signature.inputNames()) + "} and outputs {"

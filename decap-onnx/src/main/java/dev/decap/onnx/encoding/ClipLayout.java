@@ -54,10 +54,14 @@ public enum ClipLayout {
                     List.of(LOGITS_PER_IMAGE, LOGITS_PER_TEXT, IMAGE_EMBEDS))),
 
     /**
-     * transformers.js (Xenova) exports: {@code vision_model.onnx} ({@code CLIPVisionModelWithProjection}) maps
-     * {@code pixel_values} to {@code image_embeds} and {@code last_hidden_state}; {@code text_model.onnx}
-     * ({@code CLIPTextModelWithProjection}) maps {@code input_ids} (and, in some exports, {@code attention_mask})
-     * to {@code text_embeds} and {@code last_hidden_state}. Embeddings are unnormalised.
+     * transformers.js (Xenova) exports: {@code onnx/vision_model.onnx} ({@code CLIPVisionModelWithProjection}) maps
+     * {@code pixel_values} to {@code image_embeds}; {@code onnx/text_model.onnx}
+     * ({@code CLIPTextModelWithProjection}) maps {@code input_ids} of any length up to 77 to {@code text_embeds}.
+     * optimum's single-tower configurations add a {@code last_hidden_state} output, and a text graph may declare
+     * an {@code attention_mask} input; both are accepted. Embeddings are unnormalised. The names coincide with
+     * {@link #DECAP}'s, so a model fitting both is reported as {@code xenova} where its file is named as
+     * transformers.js names them ({@code text_model*.onnx}, {@code vision_model*.onnx}), else as {@code decap};
+     * the computation is the same either way.
      */
     XENOVA("xenova", false,
             new TowerNames(List.of(PIXELS), List.of(), IMAGE_EMBEDS, List.of(LAST_HIDDEN_STATE)),
@@ -181,6 +185,24 @@ public enum ClipLayout {
      */
     public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
                                               Collection<String> outputNames) {
+        return detect(tower, inputNames, outputNames, null);
+    }
+
+    /**
+     * As {@link #detect(Tower, Collection, Collection)}, using the model's file name to tell apart layouts whose
+     * names coincide: a single-tower model named as transformers.js names them ({@code text_model*.onnx},
+     * {@code vision_model*.onnx}, quantised variants included) that fits {@link #XENOVA} is reported as such.
+     *
+     * @param fileName the model's file name, or null
+     */
+    public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
+                                              Collection<String> outputNames, String fileName) {
+        if (fileName != null && XENOVA.matches(tower, inputNames, outputNames, false)) {
+            String lower = fileName.toLowerCase(java.util.Locale.ROOT);
+            if (lower.startsWith(tower == Tower.IMAGE ? "vision_model" : "text_model")) {
+                return Optional.of(XENOVA);
+            }
+        }
         for (boolean strict : new boolean[] {true, false}) {
             ClipLayout best = null;
             for (ClipLayout layout : values()) {

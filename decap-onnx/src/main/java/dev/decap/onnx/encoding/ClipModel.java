@@ -5,8 +5,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.decap.DecapException;
 import dev.decap.InferenceException;
 import dev.decap.ModelException;
@@ -73,8 +73,8 @@ final class ClipModel implements AutoCloseable {
     static ClipModel open(Path path, OnnxOptions options, Tower tower, ClipLayout layout, int imageSize,
                           int contextLength, int dimension) {
         String role = tower.label() + " encoder";
-        OrtSession ort = OrtSessions.open(path, options, role);
-        GuardedSession guarded = new GuardedSession(ort, path, role);
+        GuardedSession guarded = GuardedSession.open(path, options, role);
+        OrtSession ort = guarded.session();
         try {
             ClipBinding binding = ClipBinding.bind(ModelSignature.of(ort, path), tower, layout, imageSize,
                     contextLength, dimension);
@@ -124,12 +124,22 @@ final class ClipModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs one placeholder item through the tower. An empty placeholder batch is expected to fail on many graphs,
+     * so ONNX Runtime's own error log is silenced for this run: the failure is handled, not a problem to report.
+     */
     private float[][] runProbe() {
-        if (binding.tower() == Tower.IMAGE) {
-            int s = binding.imageSize();
-            return encodePixels(directFloats(3 * s * s), 1);
+        try (OrtSession.RunOptions quiet = new OrtSession.RunOptions()) {
+            quiet.setLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+            quiet.setRunTag("decap-probe");
+            if (binding.tower() == Tower.IMAGE) {
+                int s = binding.imageSize();
+                return encodePixels(directFloats(3 * s * s), 1, quiet);
+            }
+            return encodeIds(new int[][] {{0}}, quiet);
+        } catch (OrtException e) {
+            throw new InferenceException("cannot create run options: " + e.getMessage(), e);
         }
-        return encodeIds(new int[][] {{0}});
     }
 
     ClipBinding binding() {
@@ -153,6 +163,11 @@ final class ClipModel implements AutoCloseable {
         return session.path();
     }
 
+    /** The native session, for tests of session sharing only. */
+    OrtSession ortSession() {
+        return session.session();
+    }
+
     /** Largest batch one run may hold: 1 where the model fixes its batch axis, else {@code requested}. */
     int batchLimit(int requested) {
         return binding.fixedBatchOne() ? 1 : requested;
@@ -168,6 +183,10 @@ final class ClipModel implements AutoCloseable {
      * @param pixels a direct, native-order buffer of {@code n * 3 * S * S} floats, positioned at 0
      */
     float[][] encodePixels(FloatBuffer pixels, int n) {
+        return encodePixels(pixels, n, null);
+    }
+
+    private float[][] encodePixels(FloatBuffer pixels, int n, OrtSession.RunOptions runOptions) {
         int s = binding.imageSize();
         OrtEnvironment env = OrtSessions.environment();
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -177,7 +196,7 @@ final class ClipModel implements AutoCloseable {
                 int len = binding.sequenceLength() > 0 ? binding.sequenceLength() : 1;
                 addIds(env, inputs, new int[placeholderBatch][len], len);
             }
-            return run(inputs, n);
+            return run(inputs, n, runOptions);
         } catch (OrtException e) {
             throw new InferenceException("cannot create the input tensors of " + session.role() + " " + path()
                     + ": " + e.getMessage(), e);
@@ -193,6 +212,10 @@ final class ClipModel implements AutoCloseable {
      * end-of-text token, trailing padding does not change the result.
      */
     float[][] encodeIds(int[][] rows) {
+        return encodeIds(rows, null);
+    }
+
+    private float[][] encodeIds(int[][] rows, OrtSession.RunOptions runOptions) {
         int len = binding.sequenceLength();
         if (len <= 0) {
             if (binding.layout() == ClipLayout.DECAP) {
@@ -216,7 +239,7 @@ final class ClipModel implements AutoCloseable {
                 inputs.put(binding.pixels().name(), OnnxTensor.createTensor(env,
                         directFloats(placeholderBatch * 3 * s * s), new long[] {placeholderBatch, 3, s, s}));
             }
-            return run(inputs, rows.length);
+            return run(inputs, rows.length, runOptions);
         } catch (OrtException e) {
             throw new InferenceException("cannot create the input tensors of " + session.role() + " " + path()
                     + ": " + e.getMessage(), e);
@@ -286,16 +309,16 @@ final class ClipModel implements AutoCloseable {
         return Math.max(1, last);
     }
 
-    private float[][] run(Map<String, OnnxTensor> inputs, int n) {
+    private float[][] run(Map<String, OnnxTensor> inputs, int n, OrtSession.RunOptions runOptions) {
         String out = binding.embedding().name();
-        return session.run(inputs, Set.of(out), result -> {
+        return session.run(inputs, Set.of(out), runOptions, result -> {
             OnnxValue value = result.get(out).orElseThrow(() -> new InferenceException(session.role() + " "
                     + path() + " returned no " + out));
             if (!(value instanceof OnnxTensor tensor)) {
                 throw new InferenceException(session.role() + " " + path() + " returned " + out
                         + " as a non-tensor value; expected a float32 [batch, D] tensor");
             }
-            long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
+            long[] shape = tensor.getInfo().getShape();
             if (shape.length != 2 || shape[0] != n || (dimension > 0 && shape[1] != dimension)) {
                 throw new InferenceException(session.role() + " " + path() + " returned " + out + " of shape "
                         + Arrays.toString(shape) + "; expected [" + n + ", "

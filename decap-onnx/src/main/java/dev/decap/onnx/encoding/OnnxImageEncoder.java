@@ -3,6 +3,7 @@ package dev.decap.onnx.encoding;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.encoding.ImageEncoder;
+import dev.decap.image.ClipPreprocessor;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.encoding.ClipLayout.Tower;
 
@@ -29,12 +30,12 @@ import java.util.List;
  */
 public final class OnnxImageEncoder implements ImageEncoder {
     private final ClipModel model;
-    private final Preprocessing preprocessing;
+    private final ClipPreprocessor preprocessor;
     private final int maxBatchSize;
 
-    private OnnxImageEncoder(ClipModel model, Preprocessing preprocessing, int maxBatchSize) {
+    private OnnxImageEncoder(ClipModel model, ClipPreprocessor preprocessor, int maxBatchSize) {
         this.model = model;
-        this.preprocessing = preprocessing;
+        this.preprocessor = preprocessor;
         this.maxBatchSize = model.batchLimit(maxBatchSize);
     }
 
@@ -63,9 +64,18 @@ public final class OnnxImageEncoder implements ImageEncoder {
         return 3 * s * s;
     }
 
+    /** The preprocessing applied by {@link #encode} and {@link #encodeAll}. */
+    public ClipPreprocessor preprocessor() {
+        return preprocessor;
+    }
+
     /** Most images run in one model call. */
     public int maxBatchSize() {
         return maxBatchSize;
+    }
+
+    ClipModel clipModel() {
+        return model;
     }
 
     /** The model file. */
@@ -81,8 +91,10 @@ public final class OnnxImageEncoder implements ImageEncoder {
     @Override
     public float[] encode(BufferedImage image) {
         model.ensureOpen();
+        float[] pixels = new float[pixelCount()];
+        preprocess(image, "image", pixels, 0);
         FloatBuffer buf = ClipModel.directFloats(pixelCount());
-        buf.put(preprocess(image, "image"));
+        buf.put(pixels);
         buf.rewind();
         return model.encodePixels(buf, 1)[0];
     }
@@ -101,12 +113,17 @@ public final class OnnxImageEncoder implements ImageEncoder {
         model.ensureOpen();
         List<float[]> out = new ArrayList<>(images.size());
         int size = pixelCount();
+        float[] chunk = null;
         for (int from = 0; from < images.size(); from += maxBatchSize) {
             int to = Math.min(images.size(), from + maxBatchSize);
-            FloatBuffer buf = ClipModel.directFloats((to - from) * size);
-            for (int i = from; i < to; i++) {
-                buf.put(preprocess(images.get(i), "image " + i));
+            if (chunk == null || chunk.length != (to - from) * size) {
+                chunk = new float[(to - from) * size];
             }
+            for (int i = from; i < to; i++) {
+                preprocess(images.get(i), "image " + i, chunk, (i - from) * size);
+            }
+            FloatBuffer buf = ClipModel.directFloats(chunk.length);
+            buf.put(chunk);
             buf.rewind();
             out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
         }
@@ -148,7 +165,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
         return out;
     }
 
-    private float[] preprocess(BufferedImage image, String what) {
+    private void preprocess(BufferedImage image, String what, float[] dest, int offset) {
         if (image == null) {
             throw new InvalidInputException(what + " is null; pass a decoded image (see ImageLoader)");
         }
@@ -156,12 +173,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
             throw new InvalidInputException(what + " is empty (" + image.getWidth() + "x" + image.getHeight()
                     + "); pass an image of at least 1x1 pixels");
         }
-        float[] pixels = preprocessing.pixels(image);
-        if (pixels.length != pixelCount()) {
-            throw new ConfigurationException("the preprocessing produced " + pixels.length + " floats for a "
-                    + imageSize() + " pixel model: expected " + pixelCount() + ", found " + pixels.length);
-        }
-        return pixels;
+        preprocessor.preprocess(image, dest, offset);
     }
 
     private float[] checkPixels(float[] chw, String what) {
@@ -199,7 +211,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
         private Path model;
         private ClipLayout layout;
         private OnnxOptions options;
-        private Preprocessing preprocessing;
+        private ClipPreprocessor preprocessor;
         private Integer maxBatchSize;
         private Integer dimension;
 
@@ -224,8 +236,12 @@ public final class OnnxImageEncoder implements ImageEncoder {
             return this;
         }
 
-        Builder preprocessing(Preprocessing preprocessing) {
-            this.preprocessing = preprocessing;
+        /**
+         * Optional. How images are turned into pixels: size, mean and std (a bundle's {@code clip} section).
+         * Default: CLIP's preprocessing at the model's image size (224 where the model does not fix it).
+         */
+        public Builder preprocessor(ClipPreprocessor preprocessor) {
+            this.preprocessor = preprocessor;
             return this;
         }
 
@@ -255,22 +271,11 @@ public final class OnnxImageEncoder implements ImageEncoder {
             }
             int batch = OnnxTextEncoder.positive(maxBatchSize, 32, "maxBatchSize");
             int dim = OnnxTextEncoder.positive(dimension, 0, "dimension");
-            int size = preprocessing != null ? preprocessing.imageSize() : 0;
+            int size = preprocessor != null ? preprocessor.size() : 0;
             ClipModel clip = ClipModel.open(model, options, Tower.IMAGE, layout, size, 0, dim);
-            Preprocessing pre = preprocessing != null ? preprocessing
-                    : Preprocessing.clip(clip.binding().imageSize());
+            ClipPreprocessor pre = preprocessor != null ? preprocessor
+                    : ClipPreprocessor.builder().size(clip.binding().imageSize()).build();
             return new OnnxImageEncoder(clip, pre, batch);
-        }
-    }
-
-    /** Turns a decoded image into the model's normalised CHW floats. */
-    interface Preprocessing {
-        int imageSize();
-
-        float[] pixels(BufferedImage image);
-
-        static Preprocessing clip(int imageSize) {
-            throw new ConfigurationException("no image preprocessing for " + imageSize + " pixel images");
         }
     }
 }

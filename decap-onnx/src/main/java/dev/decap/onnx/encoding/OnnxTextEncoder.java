@@ -65,6 +65,10 @@ public final class OnnxTextEncoder implements TextEncoder {
         return tokenizer;
     }
 
+    ClipModel clipModel() {
+        return model;
+    }
+
     /** The model file. */
     public Path modelPath() {
         return model.path();
@@ -200,6 +204,7 @@ public final class OnnxTextEncoder implements TextEncoder {
         private Integer contextLength;
         private Integer maxBatchSize;
         private Integer dimension;
+        private Integer imageSize;
 
         private Builder() {
         }
@@ -247,6 +252,16 @@ public final class OnnxTextEncoder implements TextEncoder {
         }
 
         /**
+         * Optional, only for combined models ({@link ClipLayout#HF}): the side S of the placeholder image fed to
+         * the vision tower, which must be the size the model was trained on where the graph does not declare it.
+         * Default: the size the model declares, else 224. A bundle's {@code clip.image_size}.
+         */
+        public Builder imageSize(int imageSize) {
+            this.imageSize = imageSize;
+            return this;
+        }
+
+        /**
          * Loads and checks the model.
          *
          * @throws ConfigurationException if a required setting is missing or a value is out of range, or the
@@ -269,7 +284,8 @@ public final class OnnxTextEncoder implements TextEncoder {
                         + "at least 2, found " + context);
             }
             int dim = positive(dimension, 0, "dimension");
-            ClipModel clip = ClipModel.open(model, options, Tower.TEXT, layout, 0, context, dim);
+            int side = positive(imageSize, 0, "imageSize");
+            ClipModel clip = ClipModel.open(model, options, Tower.TEXT, layout, side, context, dim);
             return new OnnxTextEncoder(clip, tokenizer, batch);
         }
     }
