@@ -12,7 +12,9 @@ import java.util.List;
  * and against {@code java.util.regex} by the tests): {@code \p{L}} is the categories Lu, Ll, Lt, Lm, Lo and
  * {@code \p{N}} is Nd, Nl, No, also under IGNORECASE; {@code \s} is the Unicode White_Space property; under
  * IGNORECASE the only non-ASCII character matching a letter of the literal alternatives is U+017F (long s) for
- * 's'. Categories come from the JVM's Unicode tables, so code points assigned after the JVM's Unicode version are
+ * 's'; and U+0345 (COMBINING GREEK YPOGEGRAMMENI, category Mn) matches no alternative at all under IGNORECASE
+ * (it case-folds to a letter, so the negated class refuses it, while {@code \p{L}} does not take it), so it is
+ * skipped like whitespace. Categories come from the JVM's Unicode tables, so code points assigned after the JVM's Unicode version are
  * treated as unassigned (punctuation-like).
  */
 final class ClipPreTokenizer {
@@ -92,6 +94,7 @@ final class ClipPreTokenizer {
 
     static final int LETTER = 0;
     static final int NUMBER = 1;
+    /** Whitespace, and the one character Python's pattern skips too (U+0345): part of no piece. */
     static final int SPACE = 2;
     static final int OTHER = 3;
 
@@ -104,6 +107,9 @@ final class ClipPreTokenizer {
                 return NUMBER;
             }
             return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) ? SPACE : OTHER;
+        }
+        if (cp == 0x345) {
+            return SPACE;
         }
         switch (Character.getType(cp)) {
             case Character.UPPERCASE_LETTER:

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "DeCap zero-shot captioning tools.",
         subcommands = {
                 DecodeCommand.class, CaptionCommand.class,
+                TokenizeCommand.class,
         })
 public final class DecapCli implements Runnable {
 
