@@ -17,9 +17,12 @@ import dev.decap.ImageDecodingException;
  * @param frameWidth       GIF: width of the first frame (otherwise {@code width})
  * @param frameHeight      GIF: height of the first frame (otherwise {@code height})
  * @param transparentIndex GIF: the first frame's transparent palette index, or -1
+ * @param jpegYcc          JPEG: the stored components are YCbCr (3) or YCCK (4), as libjpeg decides from the
+ *                         JFIF and Adobe markers and the component ids
  */
 record ImageHeader(Format format, int width, int height, int bitDepth, int colourType, int exifOrientation,
-                   int frameLeft, int frameTop, int frameWidth, int frameHeight, int transparentIndex) {
+                   int frameLeft, int frameTop, int frameWidth, int frameHeight, int transparentIndex,
+                   boolean jpegYcc) {
 
     /** Container formats the loader accepts. */
     enum Format {
@@ -110,7 +113,7 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
         int h = checkedSize(u32be(b, 20), name, "the PNG height");
         int depth = u8(b, 24);
         int colourType = u8(b, 25);
-        return new ImageHeader(Format.PNG, w, h, depth, colourType, 0, 0, 0, w, h, -1);
+        return new ImageHeader(Format.PNG, w, h, depth, colourType, 0, 0, 0, w, h, -1, false);
     }
 
     private static ImageHeader gif(byte[] b, String name) {
@@ -140,7 +143,7 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
                 int top = u16le(b, p + 3);
                 int fw = checkedSize(u16le(b, p + 5), name, "the GIF frame width");
                 int fh = checkedSize(u16le(b, p + 7), name, "the GIF frame height");
-                return new ImageHeader(Format.GIF, w, h, 8, 0, 0, left, top, fw, fh, transparent);
+                return new ImageHeader(Format.GIF, w, h, 8, 0, 0, left, top, fw, fh, transparent, false);
             } else {
                 throw bad(name, "the GIF has no image before byte " + p);
             }
@@ -165,12 +168,20 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
         } else {
             throw bad(name, "the BMP header size " + dibSize + " is unknown");
         }
-        return new ImageHeader(Format.BMP, w, h, bits, compression, 0, 0, 0, w, h, -1);
+        return new ImageHeader(Format.BMP, w, h, bits, compression, 0, 0, 0, w, h, -1, false);
     }
 
     private static ImageHeader jpeg(byte[] b, String name) {
         int p = 2;
         int orientation = 0;
+        boolean jfif = false;
+        int adobeTransform = -1;
+        int precision = 0;
+        int h = -1;
+        int w = -1;
+        int components = 0;
+        int[] ids = new int[0];
+        // libjpeg reads every marker up to the first scan before it decides the colour space; so do we.
         while (true) {
             if (u8(b, p) != 0xFF) {
                 throw bad(name, "no JPEG marker at byte " + p);
@@ -185,30 +196,63 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
                 continue;
             }
             if (marker == 0xD9 || marker == 0xDA) {
-                throw bad(name, "the JPEG has no frame header (SOF) before its scan");
+                break;
             }
             int len = u16be(b, p + 2);
             if (len < 2) {
                 throw bad(name, "JPEG segment length " + len + " at byte " + p);
             }
             int seg = p + 4;
-            if (marker == 0xE1 && orientation == 0) {
+            if (marker == 0xE0 && len >= 7 && b[seg] == 'J' && b[seg + 1] == 'F' && b[seg + 2] == 'I'
+                    && b[seg + 3] == 'F' && b[seg + 4] == 0) {
+                jfif = true;
+            } else if (marker == 0xE1 && orientation == 0) {
                 orientation = ExifOrientation.parseApp1(b, seg, len - 2);
+            } else if (marker == 0xEE && len >= 14 && b[seg] == 'A' && b[seg + 1] == 'd' && b[seg + 2] == 'o'
+                    && b[seg + 3] == 'b' && b[seg + 4] == 'e') {
+                adobeTransform = u8(b, seg + 11);
             }
             boolean sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-            if (sof) {
-                int precision = u8(b, seg);
-                int h = u16be(b, seg + 1);
-                int w = u16be(b, seg + 3);
-                int components = u8(b, seg + 5);
-                if (h == 0) {
-                    throw new ImageDecodingException("image " + name + " is a JPEG whose height is given only after"
-                            + " its first scan (DNL marker), which is not supported; re-encode it");
+            if (sof && w < 0) {
+                precision = u8(b, seg);
+                h = u16be(b, seg + 1);
+                w = u16be(b, seg + 3);
+                components = u8(b, seg + 5);
+                ids = new int[components];
+                for (int i = 0; i < components; i++) {
+                    ids[i] = u8(b, seg + 6 + 3 * i);
                 }
-                checkedSize(w, name, "the JPEG width");
-                return new ImageHeader(Format.JPEG, w, h, precision, components, orientation, 0, 0, w, h, -1);
             }
             p += 2 + len;
         }
+        if (w < 0) {
+            throw bad(name, "the JPEG has no frame header (SOF) before its scan");
+        }
+        if (h == 0) {
+            throw new ImageDecodingException("image " + name + " is a JPEG whose height is given only after"
+                    + " its first scan (DNL marker), which is not supported; re-encode it");
+        }
+        checkedSize(w, name, "the JPEG width");
+        return new ImageHeader(Format.JPEG, w, h, precision, components, orientation, 0, 0, w, h, -1,
+                jpegYcc(components, jfif, adobeTransform, ids));
+    }
+
+    /**
+     * libjpeg's default_decompress_parms: whether the components are YCbCr (3) or YCCK (4) rather than RGB/CMYK.
+     */
+    private static boolean jpegYcc(int components, boolean jfif, int adobeTransform, int[] ids) {
+        if (components == 3) {
+            if (jfif) {
+                return true;
+            }
+            if (adobeTransform >= 0) {
+                return adobeTransform != 0;
+            }
+            return !(ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B');
+        }
+        if (components == 4) {
+            return adobeTransform > 0;
+        }
+        return false;
     }
 }

@@ -203,7 +203,6 @@ public final class ImageLoader {
 
     /** The decoded image of the given format, in the Pillow mode Pillow 9.4 would give it. */
     private static PilPixels decode(byte[] bytes, ImageHeader header, String name) throws IOException {
-        boolean cmyk = header.format() == ImageHeader.Format.JPEG && header.colourType() == 4;
         List<ImageReader> readers = new ArrayList<>();
         Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(header.format().imageIoName);
         while (it.hasNext()) {
@@ -227,8 +226,10 @@ public final class ImageLoader {
                             + header.width() + "x" + header.height() + " but the decoder reads " + w + "x" + h);
                 }
                 PilPixels pixels;
-                if (cmyk) {
-                    pixels = cmyk(reader.readRaster(0, null), name);
+                if (header.format() == ImageHeader.Format.JPEG) {
+                    // Raw components, converted here with libjpeg's own tables: ImageIO's converted output
+                    // depends on the plugin (ICC handling, colour-space guesses).
+                    pixels = jpeg(reader.readRaster(0, null), header, name);
                 } else {
                     pixels = toPil(reader.read(0), header, name);
                 }
@@ -268,17 +269,38 @@ public final class ImageLoader {
         }
     }
 
-    /** CMYK JPEG samples as stored (Adobe's inverted convention) turned into ink amounts, as Pillow's CMYK;I. */
-    private static PilPixels cmyk(Raster raster, String name) {
-        if (raster.getNumBands() != 4) {
-            throw new ImageDecodingException("image " + name + " is a four-component JPEG but decodes to "
-                    + raster.getNumBands() + " bands; re-encode it as RGB");
+    /**
+     * JPEG components as libjpeg hands them to Pillow: greyscale as is, YCbCr converted to RGB, YCCK converted to
+     * CMYK; CMYK then inverted, as Pillow's "CMYK;I" raw mode does (Adobe's convention).
+     */
+    private static PilPixels jpeg(Raster raster, ImageHeader header, String name) {
+        int components = header.colourType();
+        int bands = raster.getNumBands();
+        if (bands != components || raster.getSampleModel().getSampleSize(0) != 8
+                || (components != 1 && components != 3 && components != 4)) {
+            throw new ImageDecodingException("image " + name + " is a JPEG with " + components
+                    + " components of " + header.bitDepth() + " bits that decodes to " + bands
+                    + " bands; only 8-bit greyscale, RGB/YCbCr and CMYK/YCCK JPEGs are supported");
         }
-        byte[] data = PilPixels.readBytes(raster, 4);
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        byte[] data = PilPixels.readBytes(raster, components);
+        if (components == 1) {
+            return PilPixels.bytes(PilMode.L, w, h, data);
+        }
+        if (components == 3) {
+            if (header.jpegYcc()) {
+                JpegColour.yccToRgb(data);
+            }
+            return PilPixels.bytes(PilMode.RGB, w, h, data);
+        }
+        if (header.jpegYcc()) {
+            JpegColour.ycckToCmyk(data);
+        }
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (255 - (data[i] & 0xFF));
         }
-        return PilPixels.bytes(PilMode.CMYK, raster.getWidth(), raster.getHeight(), data);
+        return PilPixels.bytes(PilMode.CMYK, w, h, data);
     }
 
     private static PilPixels toPil(BufferedImage img, ImageHeader header, String name) {
@@ -286,22 +308,8 @@ public final class ImageLoader {
             case PNG -> png(img, header);
             case GIF -> gif(img, header);
             case BMP -> bmp(img, header);
-            case JPEG -> jpeg(img, header, name);
+            case JPEG -> throw new IllegalStateException("JPEGs are read as rasters");
         };
-    }
-
-    private static PilPixels jpeg(BufferedImage img, ImageHeader header, String name) {
-        Raster r = img.getRaster();
-        int bands = r.getNumBands();
-        if (header.colourType() == 1 && bands == 1) {
-            return PilPixels.bytes(PilMode.L, img.getWidth(), img.getHeight(), PilPixels.readBytes(r, 1));
-        }
-        if (header.colourType() == 3 && bands == 3 && r.getSampleModel().getSampleSize(0) == 8) {
-            return PilPixels.bytes(PilMode.RGB, img.getWidth(), img.getHeight(), PilPixels.readBytes(r, 3));
-        }
-        throw new ImageDecodingException("image " + name + " is a JPEG with " + header.colourType()
-                + " components that decodes to " + bands + " bands; only greyscale, RGB/YCbCr and CMYK JPEGs are"
-                + " supported");
     }
 
     private static PilPixels png(BufferedImage img, ImageHeader header) {

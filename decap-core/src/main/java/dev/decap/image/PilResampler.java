@@ -54,17 +54,26 @@ final class PilResampler {
         return 0.0;
     }
 
-    /** Pillow's {@code precompute_coeffs} for the box [0, inSize) mapped onto outSize samples. */
+    /** Pillow's {@code precompute_coeffs} for the box [0, inSize) mapped onto outSize samples (all of them). */
     static Coefficients bicubicCoefficients(int inSize, int outSize) {
+        return bicubicCoefficients(inSize, outSize, 0, outSize);
+    }
+
+    /**
+     * Pillow's {@code precompute_coeffs} for output samples [from, from + count) of the box [0, inSize) mapped onto
+     * outSize samples; entry i of the result describes output sample from + i.
+     */
+    static Coefficients bicubicCoefficients(int inSize, int outSize, int from, int count) {
         // Pillow keeps the box in C floats; for integer sizes below 2^24 that is exact.
         double scale = (double) inSize / outSize;
         double filterScale = Math.max(scale, 1.0);
         double support = BICUBIC_SUPPORT * filterScale;
         int kernelSize = (int) Math.ceil(support) * 2 + 1;
-        int[] first = new int[outSize];
-        int[] count = new int[outSize];
-        double[] weights = new double[outSize * kernelSize];
-        for (int xx = 0; xx < outSize; xx++) {
+        int[] first = new int[count];
+        int[] counts = new int[count];
+        double[] weights = new double[count * kernelSize];
+        for (int i = 0; i < count; i++) {
+            int xx = from + i;
             double center = (xx + 0.5) * scale;
             double ss = 1.0 / filterScale;
             int xmin = (int) (center - support + 0.5);
@@ -76,7 +85,7 @@ final class PilResampler {
                 xmax = inSize;
             }
             xmax -= xmin;
-            int base = xx * kernelSize;
+            int base = i * kernelSize;
             double total = 0.0;
             for (int x = 0; x < xmax; x++) {
                 double w = bicubic((x + xmin - center + 0.5) * ss);
@@ -88,10 +97,10 @@ final class PilResampler {
                     weights[base + x] /= total;
                 }
             }
-            first[xx] = xmin;
-            count[xx] = xmax;
+            first[i] = xmin;
+            counts[i] = xmax;
         }
-        return new Coefficients(first, count, weights, kernelSize);
+        return new Coefficients(first, counts, weights, kernelSize);
     }
 
     private static int clip8(int fixedPoint) {
@@ -109,14 +118,14 @@ final class PilResampler {
                            int x0, int y0, int outW, int outH) {
         boolean horizontal = newW != width;
         boolean vertical = newH != height;
-        Coefficients cv = vertical ? bicubicCoefficients(height, newH) : null;
+        Coefficients cv = vertical ? bicubicCoefficients(height, newH, y0, outH) : null;
         // Rows of the source that the requested output rows read.
         int rowFirst;
         int rowEnd;
         if (vertical) {
-            rowFirst = cv.first[y0];
+            rowFirst = cv.first[0];
             rowEnd = rowFirst;
-            for (int y = y0; y < y0 + outH; y++) {
+            for (int y = 0; y < outH; y++) {
                 rowFirst = Math.min(rowFirst, cv.first[y]);
                 rowEnd = Math.max(rowEnd, cv.first[y] + cv.count[y]);
             }
@@ -129,7 +138,7 @@ final class PilResampler {
         int tmpW;
         int tmpX0;
         if (horizontal) {
-            Coefficients ch = bicubicCoefficients(width, newW);
+            Coefficients ch = bicubicCoefficients(width, newW, x0, outW);
             tmp = new byte[tmpRows * outW * channels];
             tmpW = outW;
             tmpX0 = 0;
@@ -138,10 +147,9 @@ final class PilResampler {
                 int inRow = (rowFirst + r) * width * channels;
                 int outRow = r * outW * channels;
                 for (int xx = 0; xx < outW; xx++) {
-                    int ox = x0 + xx;
-                    int xmin = ch.first[ox];
-                    int xmax = ch.count[ox];
-                    int kb = ox * ch.kernelSize;
+                    int xmin = ch.first[xx];
+                    int xmax = ch.count[xx];
+                    int kb = xx * ch.kernelSize;
                     for (int c = 0; c < channels; c++) {
                         int ss = 1 << (PRECISION_BITS - 1);
                         int p = inRow + xmin * channels + c;
@@ -164,10 +172,9 @@ final class PilResampler {
             int[] k = cv.fixed;
             int stride = tmpW * channels;
             for (int yy = 0; yy < outH; yy++) {
-                int oy = y0 + yy;
-                int ymin = cv.first[oy] - tmpRowBase;
-                int ymax = cv.count[oy];
-                int kb = oy * cv.kernelSize;
+                int ymin = cv.first[yy] - tmpRowBase;
+                int ymax = cv.count[yy];
+                int kb = yy * cv.kernelSize;
                 int outRow = yy * outW * channels;
                 for (int xx = 0; xx < outW; xx++) {
                     for (int c = 0; c < channels; c++) {
@@ -203,13 +210,13 @@ final class PilResampler {
     static int[] bicubic32(int[] in, int width, int height, int newW, int newH, int x0, int y0, int outW, int outH) {
         boolean horizontal = newW != width;
         boolean vertical = newH != height;
-        Coefficients cv = vertical ? bicubicCoefficients(height, newH) : null;
+        Coefficients cv = vertical ? bicubicCoefficients(height, newH, y0, outH) : null;
         int rowFirst;
         int rowEnd;
         if (vertical) {
-            rowFirst = cv.first[y0];
+            rowFirst = cv.first[0];
             rowEnd = rowFirst;
-            for (int y = y0; y < y0 + outH; y++) {
+            for (int y = 0; y < outH; y++) {
                 rowFirst = Math.min(rowFirst, cv.first[y]);
                 rowEnd = Math.max(rowEnd, cv.first[y] + cv.count[y]);
             }
@@ -223,7 +230,7 @@ final class PilResampler {
         int tmpX0;
         int tmpRowBase;
         if (horizontal) {
-            Coefficients ch = bicubicCoefficients(width, newW);
+            Coefficients ch = bicubicCoefficients(width, newW, x0, outW);
             tmp = new int[tmpRows * outW];
             tmpW = outW;
             tmpX0 = 0;
@@ -231,11 +238,10 @@ final class PilResampler {
             for (int r = 0; r < tmpRows; r++) {
                 int inRow = (rowFirst + r) * width;
                 for (int xx = 0; xx < outW; xx++) {
-                    int ox = x0 + xx;
-                    int xmin = ch.first[ox];
-                    int kb = ox * ch.kernelSize;
+                    int xmin = ch.first[xx];
+                    int kb = xx * ch.kernelSize;
                     double ss = 0.0;
-                    for (int x = 0; x < ch.count[ox]; x++) {
+                    for (int x = 0; x < ch.count[xx]; x++) {
                         ss += in[inRow + xmin + x] * ch.weights[kb + x];
                     }
                     tmp[r * outW + xx] = roundUp(ss);
@@ -252,10 +258,10 @@ final class PilResampler {
             int oy = y0 + yy;
             for (int xx = 0; xx < outW; xx++) {
                 if (vertical) {
-                    int ymin = cv.first[oy] - tmpRowBase;
-                    int kb = oy * cv.kernelSize;
+                    int ymin = cv.first[yy] - tmpRowBase;
+                    int kb = yy * cv.kernelSize;
                     double ss = 0.0;
-                    for (int y = 0; y < cv.count[oy]; y++) {
+                    for (int y = 0; y < cv.count[yy]; y++) {
                         ss += tmp[(ymin + y) * tmpW + tmpX0 + xx] * cv.weights[kb + y];
                     }
                     out[yy * outW + xx] = roundUp(ss);
@@ -271,13 +277,15 @@ final class PilResampler {
      * Source indices of Pillow's nearest-neighbour scaling ({@code ImagingScaleAffine}): the position starts at
      * half a step and advances by repeated addition of the step, in doubles, then truncates.
      */
-    static int[] nearestIndices(int inSize, int outSize) {
+    static int[] nearestIndices(int inSize, int outSize, int from, int count) {
         double step = (double) inSize / outSize;
         double pos = step * 0.5;
-        int[] idx = new int[outSize];
-        for (int i = 0; i < outSize; i++) {
-            int v = pos < 0.0 ? -1 : (int) pos;
-            idx[i] = Math.min(Math.max(v, 0), inSize - 1);
+        int[] idx = new int[count];
+        for (int i = 0; i < from + count; i++) {
+            if (i >= from) {
+                int v = pos < 0.0 ? -1 : (int) pos;
+                idx[i - from] = Math.min(Math.max(v, 0), inSize - 1);
+            }
             pos += step;
         }
         return idx;
@@ -285,13 +293,13 @@ final class PilResampler {
 
     /** Nearest-neighbour resize of a one-byte-per-pixel index image (Pillow's treatment of modes "P" and "1"). */
     static byte[] nearest8(byte[] in, int width, int height, int newW, int newH, int x0, int y0, int outW, int outH) {
-        int[] xs = nearestIndices(width, newW);
-        int[] ys = nearestIndices(height, newH);
+        int[] xs = nearestIndices(width, newW, x0, outW);
+        int[] ys = nearestIndices(height, newH, y0, outH);
         byte[] out = new byte[outW * outH];
         for (int yy = 0; yy < outH; yy++) {
-            int row = ys[y0 + yy] * width;
+            int row = ys[yy] * width;
             for (int xx = 0; xx < outW; xx++) {
-                out[yy * outW + xx] = in[row + xs[x0 + xx]];
+                out[yy * outW + xx] = in[row + xs[xx]];
             }
         }
         return out;

@@ -131,6 +131,18 @@ def main():
     add("gray_53x37.jpg", 24, "greyscale JPEG")
     Image.fromarray(base, "RGB").convert("CMYK").save("cmyk_53x37.jpg", quality=95)
     add("cmyk_53x37.jpg", 24, "CMYK JPEG (Adobe): Pillow's naive CMYK->RGB")
+    # Pillow cannot write YCCK; ycck_53x37.jpg was written once by the JDK's JPEG writer (4-band raster, Adobe
+    # transform 2) and is kept as an input.
+    add("ycck_53x37.jpg", 24, "YCCK JPEG (Adobe transform 2): libjpeg's YCCK->CMYK, then naive CMYK->RGB")
+    Image.fromarray(base, "RGB").save("rgb_adobe_53x37.jpg", quality=90)
+    with open("rgb_adobe_53x37.jpg", "rb") as f:
+        data = f.read()
+    # Replace the JFIF segment with an Adobe one (transform 1 = YCbCr): exercises the colour-space decision.
+    jfif_len = struct.unpack(">H", data[4:6])[0]
+    adobe = b"\xff\xee" + struct.pack(">H", 14) + b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 1)
+    with open("rgb_adobe_53x37.jpg", "wb") as f:
+        f.write(data[:2] + adobe + data[4 + jfif_len:])
+    add("rgb_adobe_53x37.jpg", 24, "YCbCr JPEG with an Adobe marker instead of JFIF")
 
     # BMP and GIF variants written by Pillow.
     Image.fromarray(base, "RGB").quantize(40).save("pal8_53x37.bmp")

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DecodeCommand.class, CaptionCommand.class,
                 TokenizeCommand.class,
+                PreprocessCommand.class,
         })
 public final class DecapCli implements Runnable {
 
