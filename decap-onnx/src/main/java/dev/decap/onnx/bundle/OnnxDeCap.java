@@ -65,6 +65,8 @@ public final class OnnxDeCap {
         private boolean masking = true;
         private ImageLoader imageLoader;
         private OnnxLanguageModel.CacheReorder cacheReorder = OnnxLanguageModel.CacheReorder.ONNX_GATHER;
+        private ModelBundle opened;
+        private boolean openedVerified;
 
         private Builder(Path directory) {
             this.directory = directory;
@@ -139,9 +141,13 @@ public final class OnnxDeCap {
             return this;
         }
 
-        /** Opens and checks the bundle only. */
+        /** Opens and checks the bundle (once per builder; later calls return the same bundle). */
         public ModelBundle bundle() {
-            return ModelBundle.open(directory, verifyChecksums);
+            if (opened == null || openedVerified != verifyChecksums) {
+                opened = ModelBundle.open(directory, verifyChecksums);
+                openedVerified = verifyChecksums;
+            }
+            return opened;
         }
 
         /** The tokenizer: the one given, else CLIP's loaded from the vocabulary found; empty when none is found. */

@@ -130,6 +130,10 @@ public final class DecoderBenchmark {
             proj.put("memory", memorySize);
             proj.put("parallelism", pd.parallelism());
             proj.set("ms", stats(time(5, 1, () -> pd.project(v, bank))));
+            try (var nd4j = dev.decap.onnx.projection.Projectors.projectionDecoding()) {
+                nd4j.project(v, bank); // first call caches the bank as a matrix
+                proj.set("nd4j_ms", stats(time(5, 1, () -> nd4j.project(v, bank))));
+            }
             log("projection: " + proj);
 
             // full caption: decoded image -> Java preprocessing -> image tower -> projection -> greedy
