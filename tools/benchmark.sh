@@ -23,9 +23,9 @@ if [ ! -f "$OUT/decap-bundle.json" ] || [ ! -f "$OUT/parity.json" ]; then
 fi
 /usr/bin/python3 tools/bench_decoder.py bench --out "$OUT" --threads "$THREADS" --memory "$MEMORY" --shared "$SHARED"
 
-./mvnw -B -q -o -pl decap-core,decap-onnx test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
-CP="decap-onnx/target/test-classes:decap-onnx/target/classes:decap-core/target/classes:$(cat decap-onnx/target/bench-classpath.txt)"
+# decap.jar (shaded) carries the library and its dependencies; the benchmark main is a test class of decap-onnx
+./mvnw -B -q -o -pl decap-core,decap-onnx,decap-examples package -DskipTests
+CP="decap-onnx/target/test-classes:decap-examples/target/decap.jar"
 java -Xmx6g -cp "$CP" dev.decap.onnx.bench.DecoderBenchmark "$OUT" --shared "$SHARED" --memory "$MEMORY" \
   --threads "$THREADS" --out "$OUT/java.json"
 

@@ -122,14 +122,20 @@ public final class DecoderBenchmark {
             result.set("decode_20_tokens_beam5_ms", stats(time(3, 1, () -> decoder.decode(prefix,
                     DecodingOptions.builder().beam(5).minTokens(20).maxTokens(20).build()))));
 
+            // parity with the PyTorch reference on the full-size decoder
+            result.set("parity", parity(decoder, bundleDir.resolve("parity.json")));
+            log("parity: " + result.get("parity"));
+
             // projection
             MemoryBank bank = randomBank(memorySize, bundle.embeddingDimension(), rnd);
-            ProjectionDecoding pd = ProjectionDecoding.create();
+            ProjectionDecoding single = ProjectionDecoding.create();
+            ProjectionDecoding pd = ProjectionDecoding.builder().parallelism(threads).build();
             float[] v = unit(rnd, bundle.embeddingDimension());
             ObjectNode proj = result.putObject("projection_ms");
             proj.put("memory", memorySize);
             proj.put("parallelism", pd.parallelism());
             proj.set("ms", stats(time(5, 1, () -> pd.project(v, bank))));
+            proj.set("single_thread_ms", stats(time(5, 1, () -> single.project(v, bank))));
             try (var nd4j = dev.decap.onnx.projection.Projectors.projectionDecoding()) {
                 nd4j.project(v, bank); // first call caches the bank as a matrix
                 proj.set("nd4j_ms", stats(time(5, 1, () -> nd4j.project(v, bank))));
@@ -147,9 +153,6 @@ public final class DecoderBenchmark {
                 log("full caption: " + full);
             }
 
-            // parity with the PyTorch reference on the full-size decoder
-            result.set("parity", parity(decoder, bundleDir.resolve("parity.json")));
-            log("parity: " + result.get("parity"));
         }
         result.put("load_average_after", java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 .getSystemLoadAverage());
