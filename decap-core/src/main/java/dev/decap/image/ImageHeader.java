@@ -2,6 +2,8 @@ package dev.decap.image;
 
 import dev.decap.ImageDecodingException;
 
+import java.util.Arrays;
+
 /**
  * What {@link ImageLoader} reads from an image's header before any pixel is allocated: the format, the size
  * (checked against the pixel limit), and the few facts that decide which Pillow mode the pixels get.
@@ -52,6 +54,24 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
             return Format.BMP;
         }
         return null;
+    }
+
+    private static final byte[][] SIGNATURES = {
+            {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF},
+            {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A},
+            {'G', 'I', 'F', '8', '7', 'a'},
+            {'G', 'I', 'F', '8', '9', 'a'},
+            {'B', 'M'},
+    };
+
+    /** Whether {@code b} is shorter than a signature and equals its beginning (a file cut within its magic). */
+    static boolean isSignaturePrefix(byte[] b) {
+        for (byte[] sig : SIGNATURES) {
+            if (b.length < sig.length && Arrays.equals(b, 0, b.length, sig, 0, b.length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

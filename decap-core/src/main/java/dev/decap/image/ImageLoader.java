@@ -11,6 +11,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
@@ -22,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Decodes JPEG, PNG, GIF and BMP files into {@link BufferedImage}s that hold the same pixel values Pillow 9.4
@@ -129,6 +132,10 @@ public final class ImageLoader {
         }
         ImageHeader.Format format = ImageHeader.sniff(bytes);
         if (format == null) {
+            if (ImageHeader.isSignaturePrefix(bytes)) {
+                throw new ImageDecodingException("image " + label + " is truncated: only " + bytes.length
+                        + " bytes, not even a complete file signature; pass the complete file");
+            }
             throw new ImageDecodingException("image " + label + " is in an unknown format (it starts with "
                     + hexStart(bytes) + "); pass a " + FORMATS + " file");
         }
@@ -137,20 +144,28 @@ public final class ImageLoader {
         if (format == ImageHeader.Format.GIF) {
             checkPixels(label, header.frameWidth(), header.frameHeight());
         }
-        PilPixels pixels;
         try {
-            pixels = decode(bytes, header, label);
-        } catch (ImageDecodingException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": " + describe(e)
-                    + "; the file is truncated or corrupt", e);
+            PilPixels pixels;
+            try {
+                pixels = decode(bytes, header, label);
+            } catch (ImageDecodingException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": "
+                        + describe(e) + "; the file is truncated or corrupt", e);
+            }
+            BufferedImage image = pixels.toBufferedImage();
+            if (applyExifOrientation && header.exifOrientation() > 1) {
+                image = ExifOrientation.apply(image, header.exifOrientation());
+            }
+            return image;
+        } catch (OutOfMemoryError e) {
+            // Only images within the pixel limit get here; the failed allocation is a large pixel buffer that is
+            // released as this unwinds, so reporting it as bad input is safe.
+            throw new ImageDecodingException("not enough memory to decode image " + label + " ("
+                    + header.width() + "x" + header.height() + " pixels); lower ImageLoader.builder().maxPixels(..)"
+                    + " or give the JVM more heap (-Xmx)", e);
         }
-        BufferedImage image = pixels.toBufferedImage();
-        if (applyExifOrientation && header.exifOrientation() > 1) {
-            image = ExifOrientation.apply(image, header.exifOrientation());
-        }
-        return image;
     }
 
     /**
@@ -260,7 +275,7 @@ public final class ImageLoader {
     /** libjpeg reports a truncated file as a warning and fills the rest grey; Pillow refuses it, so do we. */
     private static void checkWarnings(List<String> warnings, String name) {
         for (String w : warnings) {
-            String lower = w.toLowerCase(java.util.Locale.ROOT);
+            String lower = w.toLowerCase(Locale.ROOT);
             if (lower.contains("premature end") || lower.contains("truncated") || lower.contains("end of file")) {
                 throw new ImageDecodingException("image " + name + " is truncated (" + w
                         + "); pass the complete file");
@@ -360,7 +375,7 @@ public final class ImageLoader {
             // Pillow pastes the first frame onto the logical screen, filled with the transparent index (or 0).
             byte[] canvas = new byte[sw * sh];
             if (header.transparentIndex() >= 0) {
-                java.util.Arrays.fill(canvas, (byte) header.transparentIndex());
+                Arrays.fill(canvas, (byte) header.transparentIndex());
             }
             for (int y = 0; y < frame.height; y++) {
                 int sy = header.frameTop() + y;
@@ -393,7 +408,7 @@ public final class ImageLoader {
         if (header.bitDepth() == 32 && bands == 4 && cm.hasAlpha() && header.colourType() == 3) {
             return PilPixels.bytes(PilMode.RGBA, w, h, interleaveScaled(r, 4));
         }
-        if (bands >= 3 && cm.getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_RGB) {
+        if (bands >= 3 && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB) {
             return PilPixels.bytes(PilMode.RGB, w, h, interleaveScaled(r, 3));
         }
         return PilPixels.of(img);

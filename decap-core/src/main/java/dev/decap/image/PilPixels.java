@@ -143,6 +143,21 @@ final class PilPixels {
             int base = db.getOffset() + (raster.getMinY() - raster.getSampleModelTranslateY()) * scan
                     + (raster.getMinX() - raster.getSampleModelTranslateX()) * pixelStride;
             int o = 0;
+            if (channels == 3) {
+                // TYPE_3BYTE_BGR and friends: the hot path of every JPEG.
+                int o0 = offsets[0];
+                int o1 = offsets[1];
+                int o2 = offsets[2];
+                for (int y = 0; y < h; y++) {
+                    int p = base + y * scan;
+                    for (int x = 0; x < w; x++, p += pixelStride, o += 3) {
+                        out[o] = data[p + o0];
+                        out[o + 1] = data[p + o1];
+                        out[o + 2] = data[p + o2];
+                    }
+                }
+                return out;
+            }
             for (int y = 0; y < h; y++) {
                 int p = base + y * scan;
                 for (int x = 0; x < w; x++, p += pixelStride) {
@@ -241,6 +256,20 @@ final class PilPixels {
             int scan = csm.getScanlineStride();
             int[] offsets = csm.getBandOffsets();
             int o = 0;
+            if (channels == 3) {
+                int o0 = offsets[0];
+                int o1 = offsets[1];
+                int o2 = offsets[2];
+                for (int y = 0; y < height; y++) {
+                    int p = db.getOffset() + y * scan;
+                    for (int x = 0; x < width; x++, p += pixelStride, o += 3) {
+                        data[p + o0] = bytes[o];
+                        data[p + o1] = bytes[o + 1];
+                        data[p + o2] = bytes[o + 2];
+                    }
+                }
+                return;
+            }
             for (int y = 0; y < height; y++) {
                 int p = db.getOffset() + y * scan;
                 for (int x = 0; x < width; x++, p += pixelStride) {

@@ -150,6 +150,24 @@ final class PilResampler {
                     int xmin = ch.first[xx];
                     int xmax = ch.count[xx];
                     int kb = xx * ch.kernelSize;
+                    if (channels == 3) {
+                        // The common case, unrolled: one pass over the taps for all three channels.
+                        int s0 = 1 << (PRECISION_BITS - 1);
+                        int s1 = s0;
+                        int s2 = s0;
+                        int p = inRow + xmin * 3;
+                        for (int x = 0; x < xmax; x++, p += 3) {
+                            int kx = k[kb + x];
+                            s0 += (in[p] & 0xFF) * kx;
+                            s1 += (in[p + 1] & 0xFF) * kx;
+                            s2 += (in[p + 2] & 0xFF) * kx;
+                        }
+                        int o = outRow + xx * 3;
+                        tmp[o] = (byte) clip8(s0);
+                        tmp[o + 1] = (byte) clip8(s1);
+                        tmp[o + 2] = (byte) clip8(s2);
+                        continue;
+                    }
                     for (int c = 0; c < channels; c++) {
                         int ss = 1 << (PRECISION_BITS - 1);
                         int p = inRow + xmin * channels + c;
@@ -176,6 +194,25 @@ final class PilResampler {
                 int ymax = cv.count[yy];
                 int kb = yy * cv.kernelSize;
                 int outRow = yy * outW * channels;
+                if (channels == 3) {
+                    for (int xx = 0; xx < outW; xx++) {
+                        int s0 = 1 << (PRECISION_BITS - 1);
+                        int s1 = s0;
+                        int s2 = s0;
+                        int p = ymin * stride + (tmpX0 + xx) * 3;
+                        for (int y = 0; y < ymax; y++, p += stride) {
+                            int ky = k[kb + y];
+                            s0 += (tmp[p] & 0xFF) * ky;
+                            s1 += (tmp[p + 1] & 0xFF) * ky;
+                            s2 += (tmp[p + 2] & 0xFF) * ky;
+                        }
+                        int o = outRow + xx * 3;
+                        out[o] = (byte) clip8(s0);
+                        out[o + 1] = (byte) clip8(s1);
+                        out[o + 2] = (byte) clip8(s2);
+                    }
+                    continue;
+                }
                 for (int xx = 0; xx < outW; xx++) {
                     for (int c = 0; c < channels; c++) {
                         int ss = 1 << (PRECISION_BITS - 1);

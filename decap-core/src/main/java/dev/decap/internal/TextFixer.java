@@ -96,7 +96,7 @@ public final class TextFixer {
 
     /**
      * The conservative subset of ftfy's {@code fix_encoding} described in the class comment: re-decodes text that
-     * is entirely UTF-8 read as Latin-1 or Windows-1252, such as "cafÃ©" or "â€œquotedâ€\u009d".
+     * is entirely UTF-8 read as Latin-1 or Windows-1252, such as "cafÃ©" or "doesnâ€™t".
      */
     public static String fixEncoding(String text) {
         String current = text;

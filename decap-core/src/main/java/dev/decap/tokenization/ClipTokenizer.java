@@ -287,7 +287,8 @@ public final class ClipTokenizer implements Tokenizer {
 
     /**
      * Text of {@code ids} with the start/end marker ids left out; otherwise as {@link #decodeVerbatim}: every
-     * end of word becomes a space, so "a dog" decodes to "a dog ".
+     * end of word becomes a space, so "a dog" decodes to "a dog ". Id 0 is the token "!", so the zero padding of a
+     * context form is not dropped: pass the ids up to the end marker.
      *
      * @throws InvalidInputException if {@code ids} is null or holds an id outside the vocabulary (named)
      */

@@ -76,6 +76,13 @@ class ImageLoaderTest {
     }
 
     @Test
+    void a_file_cut_inside_its_signature_is_reported_as_truncated() {
+        assertDecodingFailure(loader, new byte[] {(byte) 0x89, 'P', 'N', 'G'}, "cut.png", "truncated");
+        assertDecodingFailure(loader, new byte[] {(byte) 0xFF, (byte) 0xD8}, "cut.jpg", "truncated");
+        assertDecodingFailure(loader, new byte[] {'G', 'I', 'F'}, "cut.gif", "truncated");
+    }
+
+    @Test
     void a_missing_file_is_a_decoding_error_naming_the_path() {
         Path missing = Path.of("does-not-exist-" + System.nanoTime() + ".png");
         ImageDecodingException e = assertThrows(ImageDecodingException.class, () -> loader.load(missing));

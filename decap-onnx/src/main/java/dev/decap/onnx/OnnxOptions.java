@@ -13,10 +13,24 @@ import dev.decap.ConfigurationException;
 public final class OnnxOptions {
 
     /** Graph optimisation level, mirroring ONNX Runtime's. */
-    public enum Optimization { NONE, BASIC, EXTENDED, ALL }
+    public enum Optimization {
+        /** No graph optimisation. */
+        NONE,
+        /** Semantics-preserving rewrites such as constant folding. */
+        BASIC,
+        /** BASIC plus operator fusions. */
+        EXTENDED,
+        /** EXTENDED plus layout optimisations (the default). */
+        ALL
+    }
 
     /** Where the model runs. */
-    public enum Provider { CPU, CUDA }
+    public enum Provider {
+        /** ONNX Runtime's CPU execution provider (default). */
+        CPU,
+        /** NVIDIA CUDA; needs the {@code onnxruntime_gpu} artifact, see {@link OnnxOptions#toSessionOptions()}. */
+        CUDA
+    }
 
     /** Defaults: ONNX Runtime's thread choice, all optimisations, memory pattern on, CPU. */
     public static final OnnxOptions DEFAULT = builder().build();
@@ -37,30 +51,37 @@ public final class OnnxOptions {
         this.deviceId = b.deviceId;
     }
 
+    /** A builder with the defaults of {@link #DEFAULT}. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Threads used inside one operator; 0 = ONNX Runtime's choice. */
     public int intraOpThreads() {
         return intraOpThreads;
     }
 
+    /** Threads used across operators; 0 = ONNX Runtime's choice. */
     public int interOpThreads() {
         return interOpThreads;
     }
 
+    /** Graph optimisation level. */
     public Optimization optimization() {
         return optimization;
     }
 
+    /** Whether ONNX Runtime plans memory reuse from the first run's shapes. */
     public boolean memoryPattern() {
         return memoryPattern;
     }
 
+    /** Where models run. */
     public Provider provider() {
         return provider;
     }
 
+    /** CUDA device index (used only with {@link Provider#CUDA}). */
     public int deviceId() {
         return deviceId;
     }
@@ -205,6 +226,11 @@ public final class OnnxOptions {
             return this;
         }
 
+        /**
+         * Validates and builds the options.
+         *
+         * @throws ConfigurationException for negative thread counts or device ids, or null settings
+         */
         public OnnxOptions build() {
             if (intraOpThreads < 0 || interOpThreads < 0) {
                 throw new ConfigurationException("thread counts must be 0 (automatic) or positive, found intraOp="

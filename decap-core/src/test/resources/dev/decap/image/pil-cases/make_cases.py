@@ -157,6 +157,8 @@ def main():
     add("gray_53x37.gif", 24, "GIF written from a greyscale image")
     Image.fromarray(base, "RGB").quantize(64).save("pal_transp_53x37.gif", transparency=3)
     add("pal_transp_53x37.gif", 24, "GIF with a transparent index: mode P, transparency ignored")
+    # Written once by the JDK's GIF writer (a 20x15 frame at (5, 3) on a 40x30 screen); kept as an input.
+    add("frame_offset_40x30.gif", 24, "GIF whose first frame is smaller than the screen: pasted on index 0")
 
     with open("cases.json", "w") as f:
         json.dump({"generator": "make_cases.py (Pillow " + Image.__version__ + ")",

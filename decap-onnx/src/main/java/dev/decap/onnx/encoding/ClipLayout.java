@@ -69,7 +69,10 @@ public enum ClipLayout {
 
     /** Which half of CLIP a model file is used for. */
     public enum Tower {
-        IMAGE, TEXT;
+        /** The vision tower: pixels to image embedding. */
+        IMAGE,
+        /** The text tower: token ids to text embedding. */
+        TEXT;
 
         String label() {
             return this == IMAGE ? "image" : "text";
@@ -86,6 +89,7 @@ public enum ClipLayout {
      */
     public record TowerNames(List<String> inputs, List<String> optionalInputs, String embedding,
                              List<String> otherOutputs) {
+        /** Copies the lists. */
         public TowerNames {
             inputs = List.copyOf(inputs);
             optionalInputs = List.copyOf(optionalInputs);

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import dev.decap.ConfigurationException;
 import dev.decap.DecapException;
 import dev.decap.InferenceException;
 import dev.decap.ModelException;
@@ -355,6 +356,17 @@ final class ClipModel implements AutoCloseable {
     @Override
     public void close() {
         session.close();
+    }
+
+    /** A builder's optional positive setting: {@code fallback} when unset. */
+    static int positive(Integer value, int fallback, String name) {
+        if (value == null) {
+            return fallback;
+        }
+        if (value <= 0) {
+            throw new ConfigurationException(name + " must be positive, found " + value);
+        }
+        return value;
     }
 
     static List<float[]> rows(float[][] batch) {

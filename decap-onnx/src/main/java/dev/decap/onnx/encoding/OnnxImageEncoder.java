@@ -39,6 +39,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
         this.maxBatchSize = model.batchLimit(maxBatchSize);
     }
 
+    /** A builder; {@link Builder#model(Path)} is required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -269,8 +270,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
                 throw new ConfigurationException("the image encoder model is not set; call model(path) with the "
                         + "image tower's .onnx file");
             }
-            int batch = OnnxTextEncoder.positive(maxBatchSize, 32, "maxBatchSize");
-            int dim = OnnxTextEncoder.positive(dimension, 0, "dimension");
+            int batch = ClipModel.positive(maxBatchSize, 32, "maxBatchSize");
+            int dim = ClipModel.positive(dimension, 0, "dimension");
             int size = preprocessor != null ? preprocessor.size() : 0;
             ClipModel clip = ClipModel.open(model, options, Tower.IMAGE, layout, size, 0, dim);
             ClipPreprocessor pre = preprocessor != null ? preprocessor

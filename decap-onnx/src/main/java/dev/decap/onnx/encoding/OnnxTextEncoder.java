@@ -37,6 +37,7 @@ public final class OnnxTextEncoder implements TextEncoder {
         this.maxBatchSize = model.batchLimit(maxBatchSize);
     }
 
+    /** A builder; {@link Builder#model(Path)} and {@link Builder#tokenizer(Tokenizer)} are required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -61,6 +62,7 @@ public final class OnnxTextEncoder implements TextEncoder {
         return maxBatchSize;
     }
 
+    /** The tokenizer turning texts into ids. */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -277,26 +279,16 @@ public final class OnnxTextEncoder implements TextEncoder {
                 throw new ConfigurationException("the text encoder tokenizer is not set; call tokenizer(..) with "
                         + "CLIP's BPE tokenizer");
             }
-            int batch = positive(maxBatchSize, 32, "maxBatchSize");
-            int context = positive(contextLength, 0, "contextLength");
+            int batch = ClipModel.positive(maxBatchSize, 32, "maxBatchSize");
+            int context = ClipModel.positive(contextLength, 0, "contextLength");
             if (contextLength != null && context < 2) {
                 throw new ConfigurationException("contextLength must leave room for the start and end ids: expected "
                         + "at least 2, found " + context);
             }
-            int dim = positive(dimension, 0, "dimension");
-            int side = positive(imageSize, 0, "imageSize");
+            int dim = ClipModel.positive(dimension, 0, "dimension");
+            int side = ClipModel.positive(imageSize, 0, "imageSize");
             ClipModel clip = ClipModel.open(model, options, Tower.TEXT, layout, side, context, dim);
             return new OnnxTextEncoder(clip, tokenizer, batch);
         }
-    }
-
-    static int positive(Integer value, int fallback, String name) {
-        if (value == null) {
-            return fallback;
-        }
-        if (value <= 0) {
-            throw new ConfigurationException(name + " must be positive, found " + value);
-        }
-        return value;
     }
 }
