@@ -45,7 +45,7 @@ public final class GreedySearch {
                     float[] row = logits[r];
                     LogProbs.mask(row, constraints, blockEnd, owner);
                     int token = LogProbs.argmax(row);
-                    float lp = LogProbs.logSoftmax(row)[token];
+                    float lp = LogProbs.logSoftmaxAt(row, token);
                     tokens[owner][step] = token;
                     logProbs[owner][step] = lp;
                     length[owner] = step + 1;

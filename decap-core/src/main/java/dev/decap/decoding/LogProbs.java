@@ -57,6 +57,22 @@ final class LogProbs {
         return best;
     }
 
+    /** {@code logSoftmax(logits)[id]} without building the whole array (same arithmetic, same result). */
+    static float logSoftmaxAt(float[] logits, int id) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float x : logits) {
+            if (x > max) {
+                max = x;
+            }
+        }
+        double sum = 0;
+        for (float x : logits) {
+            sum += Math.exp((double) (x - max));
+        }
+        float logSum = (float) Math.log(sum);
+        return (logits[id] - max) - logSum;
+    }
+
     /** log_softmax in float32 (the sum of exponentials is accumulated in double); masked ids stay -inf. */
     static float[] logSoftmax(float[] logits) {
         float max = Float.NEGATIVE_INFINITY;
