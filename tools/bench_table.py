@@ -36,6 +36,10 @@ def main(py_file, java_file):
         jv["projection_ms"]["ms"]["median_ms"])
     row("full caption, 20 tokens (ms)", py["full_caption_notebook_ms"]["median_ms"],
         jv["full_caption_ms"]["greedy_20_tokens"]["median_ms"])
+    b8 = jv["full_caption_ms"].get("greedy_20_tokens_batch8")
+    if b8:
+        row("full caption, 20 tokens, batch of 8 images (ms per caption; PyTorch: one at a time)",
+            py["full_caption_notebook_ms"]["median_ms"], round(b8["median_ms"] / 8, 1))
     print("| measure | PyTorch | Java (ONNX Runtime) | speed-up |")
     print("|---|---|---|---|")
     print("\n".join(rows))

@@ -119,6 +119,11 @@ public final class DecoderBenchmark {
             log("decoder: " + result.get("decoder_step_ms"));
             DecodingOptions twenty = DecodingOptions.builder().minTokens(20).maxTokens(20).build();
             result.set("decode_20_tokens_ms", stats(time(5, 1, () -> decoder.decode(prefix, twenty))));
+            List<float[]> eight = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                eight.add(unit(rnd, bundle.embeddingDimension()));
+            }
+            result.set("decode_20_tokens_batch8_ms", stats(time(3, 1, () -> decoder.decodeAll(eight, twenty))));
             result.set("decode_20_tokens_beam5_ms", stats(time(3, 1, () -> decoder.decode(prefix,
                     DecodingOptions.builder().beam(5).minTokens(20).maxTokens(20).build()))));
 
@@ -148,6 +153,17 @@ public final class DecoderBenchmark {
                 ObjectNode full = result.putObject("full_caption_ms");
                 full.set("greedy_natural_length", stats(time(5, 1, () -> decap.caption(photo))));
                 full.set("greedy_20_tokens", stats(time(5, 1, () -> decap.caption(photo, twenty))));
+                List<BufferedImage> photos = new ArrayList<>();
+                try (var files = Files.list(shared.resolve("images"))) {
+                    for (Path f : files.filter(p -> p.toString().endsWith(".jpg")).sorted().toList()) {
+                        photos.add(ImageLoader.defaults().load(f));
+                    }
+                }
+                while (photos.size() < 8) {
+                    photos.add(photos.get(photos.size() % 5));
+                }
+                List<BufferedImage> batch = photos.subList(0, 8);
+                full.set("greedy_20_tokens_batch8", stats(time(3, 1, () -> decap.captionAll(batch, twenty))));
                 Caption c = decap.caption(photo);
                 full.put("natural_length_tokens", c.tokenIds().length);
                 log("full caption: " + full);
