@@ -141,15 +141,23 @@ public final class DecoderBenchmark {
             proj.put("parallelism", pd.parallelism());
             proj.set("ms", stats(time(5, 1, () -> pd.project(v, bank))));
             proj.set("single_thread_ms", stats(time(5, 1, () -> single.project(v, bank))));
-            try (var nd4j = dev.decap.onnx.projection.Projectors.projectionDecoding()) {
-                nd4j.project(v, bank); // first call caches the bank as a matrix
-                proj.set("nd4j_ms", stats(time(5, 1, () -> nd4j.project(v, bank))));
+            List<float[]> eightImages = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                eightImages.add(unit(rnd, bundle.embeddingDimension()));
             }
+            proj.set("batch8_ms", stats(time(3, 1, () -> pd.projectAll(eightImages, bank))));
+            var nd4j = dev.decap.onnx.projection.Projectors.projectionDecoding();
+            nd4j.project(v, bank); // first call caches the bank as a matrix
+            proj.set("nd4j_ms", stats(time(5, 1, () -> nd4j.project(v, bank))));
+            proj.set("nd4j_batch8_ms", stats(time(3, 1, () -> nd4j.projectAll(eightImages, bank))));
+            boolean nd4jFaster = median(time(3, 0, () -> nd4j.projectAll(eightImages, bank)))
+                    < median(time(3, 0, () -> pd.projectAll(eightImages, bank)));
+            proj.put("full_caption_projector", nd4jFaster ? "nd4j" : "java");
             log("projection: " + proj);
 
             // full caption: decoded image -> Java preprocessing -> image tower -> projection -> greedy
-            try (DeCap decap = DeCap.builder().imageEncoder(image).memoryBank(bank).projector(pd).decoder(decoder)
-                    .build()) {
+            try (nd4j; DeCap decap = DeCap.builder().imageEncoder(image).memoryBank(bank)
+                    .projector(nd4jFaster ? nd4j : pd).decoder(decoder).build()) {
                 ObjectNode full = result.putObject("full_caption_ms");
                 full.set("greedy_natural_length", stats(time(5, 1, () -> decap.caption(photo))));
                 full.set("greedy_20_tokens", stats(time(5, 1, () -> decap.caption(photo, twenty))));
