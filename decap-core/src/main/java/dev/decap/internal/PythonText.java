@@ -83,11 +83,80 @@ public final class PythonText {
     }
 
     /**
-     * Python's {@code str.lower()}: full Unicode lower-casing, independent of the default locale (so U+0130 'İ'
-     * becomes "i̇", and a final capital sigma becomes 'ς'), which is what {@link String#toLowerCase(Locale)} with
-     * {@link Locale#ROOT} does.
+     * Python's {@code str.lower()}: full Unicode lower-casing independent of the default locale (so U+0130 'İ'
+     * becomes "i̇"), with Python's Final_Sigma rule for U+03A3: it becomes 'ς' when a cased letter precedes it and
+     * none follows it, skipping case-ignorable characters on both sides ("ΑΣ1" gives "ας1"). Java's own
+     * final-sigma rule looks at word boundaries instead, so capital sigma is handled here.
      */
     public static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
+        int sigma = s.indexOf('\u03A3');
+        if (sigma < 0) {
+            return s.toLowerCase(Locale.ROOT);
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 8);
+        int from = 0;
+        while (sigma >= 0) {
+            sb.append(s.substring(from, sigma).toLowerCase(Locale.ROOT));
+            sb.append(isFinalSigma(s, sigma) ? '\u03C2' : '\u03C3');
+            from = sigma + 1;
+            sigma = s.indexOf('\u03A3', from);
+        }
+        return sb.append(s.substring(from).toLowerCase(Locale.ROOT)).toString();
+    }
+
+    /** CPython's {@code handle_capital_sigma}: cased (ignorable)* Σ !((ignorable)* cased). */
+    private static boolean isFinalSigma(String s, int index) {
+        int j = index;
+        int before = -1;
+        while (j > 0) {
+            int cp = s.codePointBefore(j);
+            j -= Character.charCount(cp);
+            if (!isCaseIgnorable(cp)) {
+                before = cp;
+                break;
+            }
+        }
+        if (before < 0 || !isCased(before)) {
+            return false;
+        }
+        j = index + 1;
+        while (j < s.length()) {
+            int cp = s.codePointAt(j);
+            j += Character.charCount(cp);
+            if (!isCaseIgnorable(cp)) {
+                return !isCased(cp);
+            }
+        }
+        return true;
+    }
+
+    /** The Unicode Cased property: Lowercase, Uppercase or titlecase letter. */
+    static boolean isCased(int cp) {
+        return Character.isLowerCase(cp) || Character.isUpperCase(cp) || Character.isTitleCase(cp);
+    }
+
+    /**
+     * The Unicode Case_Ignorable property: categories Mn, Me, Cf, Lm, Sk, and Word_Break MidLetter, MidNumLet or
+     * Single_Quote (Java exposes no Word_Break, so those few characters are listed).
+     */
+    static boolean isCaseIgnorable(int cp) {
+        switch (Character.getType(cp)) {
+            case Character.NON_SPACING_MARK:
+            case Character.ENCLOSING_MARK:
+            case Character.FORMAT:
+            case Character.MODIFIER_LETTER:
+            case Character.MODIFIER_SYMBOL:
+                return true;
+            default:
+                break;
+        }
+        switch (cp) {
+            case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x55F: case 0x5F4: case 0x2018:
+            case 0x2019: case 0x2024: case 0x2027: case 0xFE13: case 0xFE52: case 0xFE55: case 0xFF07: case 0xFF0E:
+            case 0xFF1A:
+                return true;
+            default:
+                return false;
+        }
     }
 }

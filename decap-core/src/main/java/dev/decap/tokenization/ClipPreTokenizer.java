@@ -14,8 +14,8 @@ import java.util.List;
  * IGNORECASE the only non-ASCII character matching a letter of the literal alternatives is U+017F (long s) for
  * 's'; and U+0345 (COMBINING GREEK YPOGEGRAMMENI, category Mn) matches no alternative at all under IGNORECASE
  * (it case-folds to a letter, so the negated class refuses it, while {@code \p{L}} does not take it), so it is
- * skipped like whitespace. Categories come from the JVM's Unicode tables, so code points assigned after the JVM's Unicode version are
- * treated as unassigned (punctuation-like).
+ * skipped like whitespace. Categories come from the JVM's Unicode tables, so code points assigned after the
+ * JVM's Unicode version are treated as unassigned (punctuation-like).
  */
 final class ClipPreTokenizer {
 

@@ -17,7 +17,8 @@ import dev.decap.internal.TextFixer;
  *   <li>{@code html.unescape} twice (Python's rules: numeric references, all HTML5 names, legacy names without
  *       ';');</li>
  *   <li>every run of whitespace (Python's {@code \s}) replaced by one space, both ends stripped;</li>
- *   <li>lower-cased as Python's {@code str.lower()} does, independent of the default locale.</li>
+ *   <li>lower-cased as Python's {@code str.lower()} does, independent of the default locale (including CPython's
+ *       final-sigma rule).</li>
  * </ol>
  * Stateless and thread-safe.
  */

@@ -37,6 +37,9 @@ public final class ClipTokenizer implements Tokenizer {
     /** Default number of encoded pieces (words) kept in the cache. */
     public static final int DEFAULT_CACHE_CAPACITY = 50_000;
 
+    /** Longer pieces (rare: long runs of letters or symbols) are encoded each time, not cached. */
+    private static final int MAX_CACHED_PIECE_LENGTH = 64;
+
     private final ClipVocabulary vocabulary;
     private final int cacheCapacity;
     private final ConcurrentHashMap<String, int[]> cache;
@@ -57,8 +60,8 @@ public final class ClipTokenizer implements Tokenizer {
     }
 
     /**
-     * Loads OpenAI's merges file from a stream, which is read fully but not closed. {@code sourceName} names it
-     * in error messages.
+     * Loads OpenAI's merges file from a stream, which is read as far as needed but not closed.
+     * {@code sourceName} names it in error messages.
      */
     public static ClipTokenizer fromOpenAiVocabulary(InputStream in, String sourceName) {
         return builder().openAiVocabulary(in, sourceName).build();
@@ -95,7 +98,7 @@ public final class ClipTokenizer implements Tokenizer {
             return this;
         }
 
-        /** Required (or another source): OpenAI's merges file as a stream (read, not closed) and its name. */
+        /** Required (or another source): OpenAI's merges file as a stream (not closed) and its name. */
         public Builder openAiVocabulary(InputStream in, String sourceName) {
             this.openAiStream = in;
             this.openAiStreamName = sourceName == null ? "<stream>" : sourceName;
@@ -232,7 +235,7 @@ public final class ClipTokenizer implements Tokenizer {
         } else {
             ids = bytePairEncode(piece.getBytes(StandardCharsets.UTF_8));
         }
-        if (cacheCapacity > 0) {
+        if (cacheCapacity > 0 && piece.length() <= MAX_CACHED_PIECE_LENGTH) {
             if (cache.size() >= cacheCapacity) {
                 cache.clear();
             }

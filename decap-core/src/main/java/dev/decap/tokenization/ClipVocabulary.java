@@ -4,8 +4,10 @@ import dev.decap.ModelException;
 import dev.decap.internal.MiniJson;
 
 import java.io.BufferedInputStream;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -152,7 +154,9 @@ final class ClipVocabulary {
             throw new ModelException("CLIP vocabulary stream for " + source + " is null; pass an open stream of "
                     + "bpe_simple_vocab_16e6.txt.gz");
         }
-        String text;
+        // Only the first 48,895 of the file's 262,145 lines are used; reading stops there.
+        List<String[]> mergeList = new ArrayList<>(OPENAI_MERGES);
+        int linesRead = 0;
         try {
             BufferedInputStream buffered = new BufferedInputStream(in);
             buffered.mark(2);
@@ -160,20 +164,26 @@ final class ClipVocabulary {
             int b1 = buffered.read();
             buffered.reset();
             InputStream content = b0 == 0x1F && b1 == 0x8B ? new GZIPInputStream(buffered, 1 << 16) : buffered;
-            text = decodeUtf8(content.readAllBytes(), source);
+            BufferedReader reader = new BufferedReader(new InputStreamReader(content, StandardCharsets.UTF_8
+                    .newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16);
+            String line;
+            while (linesRead <= OPENAI_MERGES && (line = reader.readLine()) != null) {
+                if (linesRead > 0) {
+                    mergeList.add(splitMerge(line, linesRead + 1, source));
+                }
+                linesRead++;
+            }
+        } catch (CharacterCodingException e) {
+            throw new ModelException("CLIP vocabulary " + source + " is not valid UTF-8 text; the file is corrupt", e);
         } catch (IOException e) {
             throw new ModelException("cannot read CLIP vocabulary " + source + ": " + e.getMessage()
                     + "; the file is corrupt or not bpe_simple_vocab_16e6.txt.gz", e);
         }
-        String[] lines = text.split("\n", -1);
-        if (lines.length < OPENAI_MERGES + 1) {
+        if (linesRead < OPENAI_MERGES + 1) {
             throw new ModelException("CLIP vocabulary " + source + " is not OpenAI's merges file: expected at least "
-                    + (OPENAI_MERGES + 1) + " lines, found " + lines.length
+                    + (OPENAI_MERGES + 1) + " lines, found " + linesRead
                     + "; pass bpe_simple_vocab_16e6.txt.gz from openai/CLIP");
-        }
-        List<String[]> mergeList = new ArrayList<>(OPENAI_MERGES);
-        for (int i = 1; i <= OPENAI_MERGES; i++) {
-            mergeList.add(splitMerge(lines[i], i + 1, source));
         }
         char[] bytes = byteSymbolsInVocabularyOrder();
         int size = 512 + OPENAI_MERGES + 2;

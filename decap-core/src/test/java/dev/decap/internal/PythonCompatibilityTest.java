@@ -101,6 +101,17 @@ class PythonCompatibilityTest {
             assertEquals("\u03c3\u03b1\u03c2 \u03c3\u03b1\u03c2.", PythonText.lower("\u03a3\u0391\u03a3 \u03a3\u0391\u03a3."));
             assertEquals("a\u03c2", PythonText.lower("A\u03a3"));
             assertEquals("\u03c3", PythonText.lower("\u03a3"));
+            // CPython's Final_Sigma context (case-ignorable characters skipped), unlike Java's word-boundary rule.
+            String[][] sigma = {
+                {"ltA\u03a31", "lta\u03c21"}, {"\u0391\u03a31", "\u03b1\u03c21"}, {"A\u03a3'B", "a\u03c3'b"},
+                {"A\u03a3.", "a\u03c2."}, {"A.\u03a3", "a.\u03c2"}, {"1\u03a3", "1\u03c3"},
+                {"A\u03a3\u0301", "a\u03c2\u0301"}, {"A\u03a3\u0301b", "a\u03c3\u0301b"},
+                {"\u02b0\u03a3", "\u02b0\u03c3"}, {"a\u03a3\u02b0", "a\u03c2\u02b0"},
+                {"A\u03a3\u03a3", "a\u03c3\u03c2"}, {"A\u03a3\u03a3b", "a\u03c3\u03c3b"},
+            };
+            for (String[] c : sigma) {
+                assertEquals(c[1], PythonText.lower(c[0]), c[0]);
+            }
         } finally {
             Locale.setDefault(saved);
         }
