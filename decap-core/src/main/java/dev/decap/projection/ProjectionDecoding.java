@@ -1,12 +1,14 @@
 package dev.decap.projection;
 
 import dev.decap.ConfigurationException;
-import dev.decap.internal.kernels.DotKernels;
+import dev.decap.internal.kernels.BatchScorer;
 import dev.decap.internal.kernels.ProjectionInputs;
+import dev.decap.internal.kernels.RowMixer;
 import dev.decap.internal.kernels.SoftmaxAccumulator;
 import dev.decap.memory.MemoryBank;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -147,14 +149,28 @@ public final class ProjectionDecoding implements Projector {
             states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
         }
         float[] scores = new float[count * BLOCK_ROWS];
-        float[] scratch = new float[d];
+        boolean restricted = topK > 0;
+        double[] sums = new double[count];
+        float[][] mixed = restricted ? null : new float[count][d];
+        RowMixer mixer = restricted ? null : new RowMixer(d);
+        BatchScorer scorer = new BatchScorer(d, BLOCK_ROWS);
         memory.scan(from, to, BLOCK_ROWS, (first, rows, data, offset) -> {
-            DotKernels.dotsBatch(queries, count, data, offset, rows, d, scores, BLOCK_ROWS);
-            for (int q = 0; q < count; q++) {
-                if (states[q].restricted()) {
+            scorer.score(queries, count, data, offset, rows, scores, BLOCK_ROWS);
+            if (restricted) {
+                for (int q = 0; q < count; q++) {
                     states[q].offer(scores, q * BLOCK_ROWS, rows, first);
-                } else {
-                    states[q].accumulate(scores, q * BLOCK_ROWS, rows, first, data, offset, scratch);
+                }
+                return;
+            }
+            // Scores become weights in place; the block is then mixed in while it is still in cache.
+            for (int q = 0; q < count; q++) {
+                sums[q] = states[q].weigh(scores, q * BLOCK_ROWS, rows, first);
+            }
+            mixer.mix(scores, BLOCK_ROWS, count, rows, data, offset, mixed);
+            for (int q = 0; q < count; q++) {
+                if (sums[q] > 0) {
+                    states[q].addWeighted(sums[q], mixed[q], 0);
+                    Arrays.fill(mixed[q], 0f);
                 }
             }
         });
@@ -217,9 +233,9 @@ public final class ProjectionDecoding implements Projector {
          * @throws ConfigurationException if a setting is out of range
          */
         public ProjectionDecoding build() {
-            if (!(temperature > 0) || !Double.isFinite(temperature)) {
-                throw new ConfigurationException("temperature must be finite and positive, found " + temperature
-                        + "; DeCap uses 0.01");
+            if (!(temperature > 0) || !Double.isFinite(temperature) || !Double.isFinite(1 / temperature)) {
+                throw new ConfigurationException("temperature must be finite and positive (and its inverse finite),"
+                        + " found " + temperature + "; DeCap uses 0.01");
             }
             if (topK < 0) {
                 throw new ConfigurationException("topK must be 0 (all entries) or positive, found " + topK);

@@ -233,6 +233,8 @@ class ProjectionDecodingTest {
                 () -> ProjectionDecoding.builder().temperature(Double.NaN).build());
         assertThrows(ConfigurationException.class,
                 () -> ProjectionDecoding.builder().temperature(Double.POSITIVE_INFINITY).build());
+        assertThrows(ConfigurationException.class,
+                () -> ProjectionDecoding.builder().temperature(Double.MIN_VALUE).build());
         assertThrows(ConfigurationException.class, () -> ProjectionDecoding.builder().topK(-1).build());
         assertThrows(ConfigurationException.class, () -> ProjectionDecoding.builder().maxContributions(-1).build());
         assertThrows(ConfigurationException.class, () -> ProjectionDecoding.builder().parallelism(0).build());

@@ -76,37 +76,29 @@ public final class SoftmaxAccumulator {
     }
 
     /**
-     * Dense mode: mixes a block of rows into the state, given their similarities. Also offers them as
-     * contributions. {@code scratch} is a zeroed float[dimension] and is zeroed again on return.
+     * Dense mode: offers the block's similarities
+     * as contributions, raises the running maximum, and turns the similarities into weights in place,
+     * {@code exp((s - max())/τ)}, or 0 below the cutoff. The caller mixes the rows with these weights and hands the
+     * result to {@link #addWeighted}.
+     *
+     * @return the sum of the block's weights
      */
-    public void accumulate(float[] scores, int scoreOffset, int rows, int firstIndex, float[] data, int offset,
-                           float[] scratch) {
+    public double weigh(float[] scores, int scoreOffset, int rows, int firstIndex) {
         offer(scores, scoreOffset, rows, firstIndex);
         float blockMax = Float.NEGATIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
             blockMax = Math.max(blockMax, scores[scoreOffset + r]);
         }
         raiseMax(blockMax);
-        int d = dimension;
         double m = max;
         double blockSum = 0;
-        boolean any = false;
-        for (int r = 0; r < rows; r++) {
-            double e = (scores[scoreOffset + r] - m) * invTemperature;
-            if (e >= -CUTOFF) {
-                double w = Math.exp(e);
-                blockSum += w;
-                DotKernels.axpy((float) w, data, offset + r * d, scratch, 0, d);
-                any = true;
-            }
+        for (int r = scoreOffset, end = scoreOffset + rows; r < end; r++) {
+            double e = (scores[r] - m) * invTemperature;
+            float w = e >= -CUTOFF ? (float) Math.exp(e) : 0f;
+            scores[r] = w;
+            blockSum += w;
         }
-        if (any) {
-            sum += blockSum;
-            for (int i = 0; i < d; i++) {
-                p[i] += scratch[i];
-                scratch[i] = 0;
-            }
-        }
+        return blockSum;
     }
 
     /**
@@ -128,7 +120,8 @@ public final class SoftmaxAccumulator {
     }
 
     /**
-     * Dense mode: adds a block's weight sum and weighted embedding sum, both computed relative to {@link #max()}.
+     * Dense mode: adds a block's weight sum and weighted embedding sum, both computed relative to {@link #max()}
+     * (see {@link #weigh}).
      */
     public void addWeighted(double blockSum, float[] weightedSum, int offset) {
         sum += blockSum;

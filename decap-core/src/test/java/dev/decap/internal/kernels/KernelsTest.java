@@ -41,6 +41,30 @@ class KernelsTest {
     }
 
     @Test
+    void the_transposed_batch_scorer_is_bit_identical_to_single_query_scores() {
+        int d = 37;
+        for (int count : new int[] {BatchScorer.TRANSPOSE_FROM - 1, BatchScorer.TRANSPOSE_FROM, 18, 33}) {
+            for (int rows : new int[] {1, 5, 64}) {
+                float[] data = flatten(TestVectors.gaussian(rows + 1, d, rows + count));
+                float[] queries = flatten(TestVectors.gaussian(count, d, count));
+                int stride = 64 + 2;
+                float[] out = new float[count * stride];
+                BatchScorer scorer = new BatchScorer(d, 64);
+                // Twice, to prove that leftovers of the first block do not leak into the second.
+                scorer.score(queries, count, data, d, rows, out, stride);
+                scorer.score(queries, count, data, d, rows, out, stride);
+                for (int q = 0; q < count; q++) {
+                    for (int r = 0; r < rows; r++) {
+                        float canonical = DotKernels.dot(queries, q * d, data, d + r * d, d);
+                        assertEquals(Float.floatToIntBits(canonical), Float.floatToIntBits(out[q * stride + r]),
+                                "count=" + count + " rows=" + rows + " q=" + q + " r=" + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void dot_agrees_with_double_precision() {
         float[] a = TestVectors.gaussian(1, 512, 1).get(0);
         float[] b = TestVectors.gaussian(1, 512, 2).get(0);
@@ -56,6 +80,35 @@ class KernelsTest {
         float[] acc = {1, 1, 1, 1, 1};
         DotKernels.axpy(2f, new float[] {9, 1, 2, 3, 4, 5}, 1, acc, 0, 5);
         assertArrayEquals(new float[] {3, 5, 7, 9, 11}, acc);
+    }
+
+    @Test
+    void row_mixer_adds_the_weighted_rows_for_every_query_and_skips_zero_weights() {
+        int d = 7;
+        for (int rows = 1; rows <= 10; rows++) {
+            float[] data = flatten(TestVectors.gaussian(rows + 1, d, rows));
+            for (int count = 1; count <= 3; count++) {
+                int stride = rows + 2;
+                float[] weights = new float[count * stride];
+                for (int q = 0; q < count; q++) {
+                    for (int r = 0; r < rows; r++) {
+                        weights[q * stride + r] = (r + q) % 3 == 0 ? 0f : 0.25f * r + q;
+                    }
+                }
+                float[][] acc = new float[count][d];
+                acc[0][2] = 1f;
+                new RowMixer(d).mix(weights, stride, count, rows, data, d, acc);
+                for (int q = 0; q < count; q++) {
+                    for (int i = 0; i < d; i++) {
+                        double expected = q == 0 && i == 2 ? 1 : 0;
+                        for (int r = 0; r < rows; r++) {
+                            expected += (double) weights[q * stride + r] * data[d + r * d + i];
+                        }
+                        assertEquals(expected, acc[q][i], 1e-5, "rows " + rows + ", query " + q + ", i " + i);
+                    }
+                }
+            }
+        }
     }
 
     @Test

@@ -12,7 +12,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.lang.ref.Reference;
 import java.util.ArrayList;
@@ -25,8 +24,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * DeCap's projection-based decoding on ND4J (OpenBLAS): the same semantics as {@link ProjectionDecoding}
  * ({@code normalize(Σ softmax(m·v/τ)_i m_i)}, optional top-k restriction, contributions), computed with dense
  * matrix products. {@link #projectAll} stacks the queries into a B×D matrix and, per block of memory rows, runs one
- * gemm for the similarities ({@code Q·M_bᵀ}), an online-softmax update and one gemm for the weighted sum
- * ({@code W·M_b}), so the bank is read once per batch and BLAS uses every core.
+ * gemm for the similarities ({@code Q·M_bᵀ}), the online-softmax update of {@link ProjectionDecoding} (in Java, on
+ * the block's scores) and one gemm for the weighted sum ({@code W·M_b}), so the bank is read once per batch and
+ * BLAS uses every core.
  *
  * <p><b>Memory.</b> The first call with a bank copies it off-heap (N×D floats, e.g. 2 GB for 1M×512) and keeps the
  * copy, weakly keyed by the bank's identity, for as long as the bank is reachable; then ND4J frees it. ND4J's
@@ -35,7 +35,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Single queries.</b> For one query a gemm degenerates to a matrix-vector product, which reads memory no
  * faster than the pure-Java kernel, so by default {@link #project} and batches of one are delegated to a
- * {@link ProjectionDecoding} with the same settings (see {@link Builder#singleQueryOnJava(boolean)}).
+ * {@link ProjectionDecoding} with the same settings (see {@link Builder#pureJavaBatchLimit(int)}).
  *
  * <p>Thread-safe; results agree with {@link ProjectionDecoding} to about 1e-6 (float rounding differs).
  */
@@ -50,7 +50,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     private final int maxContributions;
     private final int blockRows;
     private final ProjectionDecoding javaProjector;
-    private final boolean singleQueryOnJava;
+    private final int pureJavaBatchLimit;
     private final BankMatrixCache cache = new BankMatrixCache();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean closed;
@@ -60,7 +60,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         this.topK = b.topK;
         this.maxContributions = b.maxContributions;
         this.blockRows = b.blockRows;
-        this.singleQueryOnJava = b.singleQueryOnJava;
+        this.pureJavaBatchLimit = b.pureJavaBatchLimit;
         this.javaProjector = ProjectionDecoding.builder().temperature(temperature).topK(topK)
                 .maxContributions(maxContributions).build();
     }
@@ -99,7 +99,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         if (imageEmbeddings.isEmpty()) {
             return List.of();
         }
-        if (singleQueryOnJava && imageEmbeddings.size() == 1) {
+        if (imageEmbeddings.size() <= pureJavaBatchLimit) {
             return javaProjector.projectAll(imageEmbeddings, memory);
         }
         lock.readLock().lock();
@@ -133,51 +133,38 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
         }
         boolean restricted = topK > 0;
-        float[] maxes = new float[n];
+        double[] sums = new double[n];
         try (INDArray q = Nd4j.create(group, new long[] {n, d}, 'c')) {
             for (int first = 0; first < size; first += blockRows) {
                 int rows = Math.min(blockRows, size - first);
                 INDArray block = matrix.get(NDArrayIndex.interval(first, first + rows), NDArrayIndex.all());
+                float[] s;
                 try (INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, rows}, 'c')) {
                     Nd4j.gemm(q, block, scores, false, true, 1.0, 0.0);
-                    float[] s = scores.data().asFloat();
+                    s = scores.data().asFloat();
+                }
+                if (restricted) {
                     for (int i = 0; i < n; i++) {
                         states[i].offer(s, i * rows, rows, first);
-                        float blockMax = Float.NEGATIVE_INFINITY;
-                        for (int r = i * rows, end = r + rows; r < end; r++) {
-                            blockMax = Math.max(blockMax, s[r]);
-                        }
-                        if (!restricted) {
-                            states[i].raiseMax(blockMax);
-                            maxes[i] = states[i].max();
-                        }
                     }
-                    if (!restricted) {
-                        accumulate(states, scores, block, maxes, n, d);
+                    continue;
+                }
+                // The softmax bookkeeping is O(n * rows), done here rather than as ND4J element-wise ops, whose
+                // OpenMP regions stall badly when the cores are busy with other work.
+                for (int i = 0; i < n; i++) {
+                    sums[i] = states[i].weigh(s, i * rows, rows, first);
+                }
+                try (INDArray weights = Nd4j.create(s, new long[] {n, rows}, 'c');
+                     INDArray mixed = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, d}, 'c')) {
+                    Nd4j.gemm(weights, block, mixed, false, false, 1.0, 0.0);
+                    float[] p = mixed.data().asFloat();
+                    for (int i = 0; i < n; i++) {
+                        states[i].addWeighted(sums[i], p, i * d);
                     }
                 }
             }
         }
         return states;
-    }
-
-    /** {@code W = exp((S - max)/τ)} in place, then the block's weight sums and {@code W·M_b}. */
-    private void accumulate(SoftmaxAccumulator[] states, INDArray scores, INDArray block, float[] maxes, int n,
-                            int d) {
-        try (INDArray maxColumn = Nd4j.create(maxes, new long[] {n, 1}, 'c');
-             INDArray mixed = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, d}, 'c')) {
-            scores.subiColumnVector(maxColumn).muli(1.0 / temperature);
-            Transforms.exp(scores, false);
-            float[] sums;
-            try (INDArray rowSums = scores.sum(1)) {
-                sums = rowSums.data().asFloat();
-            }
-            Nd4j.gemm(scores, block, mixed, false, false, 1.0, 0.0);
-            float[] p = mixed.data().asFloat();
-            for (int i = 0; i < n; i++) {
-                states[i].addWeighted(sums[i], p, i * d);
-            }
-        }
     }
 
     /** Number of banks whose off-heap copy this projector holds. */
@@ -200,7 +187,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     @Override
     public String toString() {
         return "Nd4jProjectionDecoding[temperature=" + temperature + ", topK=" + topK + ", maxContributions="
-                + maxContributions + ", blockRows=" + blockRows + ", singleQueryOnJava=" + singleQueryOnJava + "]";
+                + maxContributions + ", blockRows=" + blockRows + ", pureJavaBatchLimit=" + pureJavaBatchLimit + "]";
     }
 
     /** Configures an {@link Nd4jProjectionDecoding}. Not thread-safe. */
@@ -209,7 +196,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         private int topK;
         private int maxContributions = ProjectionDecoding.DEFAULT_MAX_CONTRIBUTIONS;
         private int blockRows = DEFAULT_BLOCK_ROWS;
-        private boolean singleQueryOnJava = true;
+        private int pureJavaBatchLimit = 1;
 
         private Builder() {
         }
@@ -239,12 +226,13 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         }
 
         /**
-         * Optional. Whether a single query (and a batch of one) is computed by the pure-Java
-         * {@link ProjectionDecoding}, which was faster than a BLAS matrix-vector product in our benchmark
-         * (docs/memory-and-projection.md). Default: true.
+         * Optional. Batches of at most this many queries (and single queries) are computed by the pure-Java
+         * {@link ProjectionDecoding} instead: a matrix-vector product is bound by memory bandwidth, where the Java
+         * kernel was faster than ND4J in our benchmark (docs/memory-and-projection.md). 0 sends everything to
+         * ND4J. Default: 1.
          */
-        public Builder singleQueryOnJava(boolean singleQueryOnJava) {
-            this.singleQueryOnJava = singleQueryOnJava;
+        public Builder pureJavaBatchLimit(int pureJavaBatchLimit) {
+            this.pureJavaBatchLimit = pureJavaBatchLimit;
             return this;
         }
 
@@ -257,6 +245,10 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             // Validates temperature, topK and maxContributions with ProjectionDecoding's messages.
             ProjectionDecoding.builder().temperature(temperature).topK(topK).maxContributions(maxContributions)
                     .build();
+            if (pureJavaBatchLimit < 0) {
+                throw new ConfigurationException("pureJavaBatchLimit must not be negative, found "
+                        + pureJavaBatchLimit);
+            }
             if (blockRows <= 0) {
                 throw new ConfigurationException("blockRows must be positive, found " + blockRows);
             }

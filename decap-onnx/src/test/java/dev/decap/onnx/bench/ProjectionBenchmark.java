@@ -70,7 +70,7 @@ public class ProjectionBenchmark {
         java = ProjectionDecoding.create();
         javaTwoThreads = ProjectionDecoding.builder().parallelism(2).build();
         // Forced onto ND4J even for one query, to measure gemv against the Java kernel.
-        nd4j = Nd4jProjectionDecoding.builder().singleQueryOnJava(false).build();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         nd4j.projectAll(queries, bank);
     }
 

@@ -39,7 +39,7 @@ class Nd4jProjectionDecodingTest {
         for (double tau : new double[] {0.01, 0.1, 2}) {
             for (int topK : new int[] {0, 7}) {
                 nd4j = Nd4jProjectionDecoding.builder().temperature(tau).topK(topK).maxContributions(12)
-                        .blockRows(1000).singleQueryOnJava(false).build();
+                        .blockRows(1000).pureJavaBatchLimit(0).build();
                 ProjectionDecoding java = ProjectionDecoding.builder().temperature(tau).topK(topK)
                         .maxContributions(12).build();
                 List<Projection> fast = nd4j.projectAll(queries, bank);
@@ -69,7 +69,7 @@ class Nd4jProjectionDecodingTest {
 
     @Test
     void one_query_on_nd4j_matches_one_query_on_java() {
-        nd4j = Nd4jProjectionDecoding.builder().singleQueryOnJava(false).build();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         float[] query = TestVectors.gaussian(1, D, 6).get(0);
         assertArrayEquals(ProjectionDecoding.create().project(query, bank).vector(),
                 nd4j.project(query, bank).vector(), 1e-5f);
@@ -84,11 +84,21 @@ class Nd4jProjectionDecodingTest {
         assertArrayEquals(expected.vector(), actual.vector());
         assertEquals(expected.contributions(), actual.contributions());
         assertEquals(0, nd4j.cachedBanks(), "a single query must not copy the bank off-heap");
+        nd4j.close();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(3).build();
+        List<float[]> three = TestVectors.gaussian(3, D, 7);
+        List<Projection> small = nd4j.projectAll(three, bank);
+        assertEquals(0, nd4j.cachedBanks(), "batches up to the limit run in pure Java");
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(ProjectionDecoding.create().project(three.get(i), bank).vector(), small.get(i).vector());
+        }
+        nd4j.projectAll(TestVectors.gaussian(4, D, 7), bank);
+        assertEquals(1, nd4j.cachedBanks(), "larger batches run on ND4J");
     }
 
     @Test
     void the_off_heap_copy_is_made_once_per_bank_and_freed_on_close() {
-        nd4j = Nd4jProjectionDecoding.builder().singleQueryOnJava(false).build();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         List<float[]> queries = TestVectors.gaussian(3, D, 7);
         nd4j.projectAll(queries, bank);
         nd4j.projectAll(queries, bank);
@@ -105,7 +115,7 @@ class Nd4jProjectionDecodingTest {
 
     @Test
     void a_bank_that_becomes_unreachable_loses_its_copy() throws InterruptedException {
-        nd4j = Nd4jProjectionDecoding.builder().singleQueryOnJava(false).build();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         List<float[]> queries = TestVectors.gaussian(2, D, 7);
         projectOnTemporaryBank(queries);
         assertEquals(1, nd4j.cachedBanks());
@@ -124,7 +134,7 @@ class Nd4jProjectionDecodingTest {
 
     @Test
     void bad_input_and_settings_are_refused() {
-        nd4j = Nd4jProjectionDecoding.builder().singleQueryOnJava(false).build();
+        nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> nd4j.projectAll(List.of(new float[D], new float[5]), bank));
         assertTrue(e.getMessage().contains("image embedding 0"), e.getMessage());
@@ -133,6 +143,8 @@ class Nd4jProjectionDecodingTest {
         assertTrue(wrong.getMessage().contains("expected 64, found 5"), wrong.getMessage());
         assertThrows(InvalidInputException.class, () -> nd4j.project(TestVectors.gaussian(1, D, 1).get(0), null));
         assertThrows(ConfigurationException.class, () -> Nd4jProjectionDecoding.builder().blockRows(0).build());
+        assertThrows(ConfigurationException.class,
+                () -> Nd4jProjectionDecoding.builder().pureJavaBatchLimit(-1).build());
         assertThrows(ConfigurationException.class, () -> Nd4jProjectionDecoding.builder().temperature(0).build());
         assertTrue(nd4j.projectAll(List.of(), bank).isEmpty());
     }
