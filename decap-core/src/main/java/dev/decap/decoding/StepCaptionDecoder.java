@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p><b>Vocabulary map.</b> Entry {@code j} is the tokenizer id of model id {@code j}, or -1 when it has none.
  * Without a map, model id = tokenizer id (DeCap's official decoder scores 50,257 GPT-2-sized ids; CLIP's tokenizer
  * knows 49,408). <b>Masking</b> (default on) gives every model id without a decodable tokenizer id a logit of -inf,
- * so it is never chosen; with masking off the search is exactly the reference notebook's.
+ * so it is never chosen; with masking off the search is exactly the reference notebook's, and a token without a
+ * decodable tokenizer id is reported as tokenizer id -1 (its model id is in {@link DecodedSequence#modelIds()}) and
+ * left out of the text.
  *
  * <p>Prefixes are used as given (they are not re-normalised, so that a unit prefix decodes bit-exactly as in the
  * reference); they must be finite and non-zero. Thread-safe when the language model is. {@link #close()} closes
