@@ -76,7 +76,7 @@ public final class OnnxLanguageModel implements LanguageModel {
         this.reorder = b.reorder;
         OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
         OrtSession g = null;
-        try (OrtSession.SessionOptions so = b.options.toSessionOptions()) {
+        try {
             Layout layout = Layout.of(s, source);
             this.layers = layout.layers;
             this.heads = layout.heads;
