@@ -2,26 +2,31 @@ package dev.decap.memory;
 
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
+import dev.decap.internal.kernels.DotKernels;
+import dev.decap.internal.kernels.TopK;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
  * DeCap's memory: N captions with their unit-length CLIP text embeddings. Projection-based decoding mixes these
  * embeddings; retrieval returns their captions. Swapping the bank adapts a captioner to a new domain.
  *
  * <p>A custom bank only has to implement {@link #size()}, {@link #dimension()}, {@link #caption(int)} and
- * {@link #embedding(int)}; search and bulk access have brute-force defaults that faster banks override. Every bank
- * should pass the shared contract test ({@code MemoryBankContractTest} in decap-core's test-jar).
+ * {@link #embedding(int)}; search and bulk access have exact brute-force defaults that faster banks override.
+ * Every bank should pass the shared contract test ({@code dev.decap.memory.MemoryBankContractTest} in
+ * decap-core's test-jar), which states what the methods below promise.
  *
  * <p>Banks are read-only once built and must be safe for concurrent readers. Embeddings are unit vectors
- * (normalised by the bank, not trusted from the caller).
+ * (normalised by the bank, not trusted from the caller). Indices run from 0 to {@code size() - 1}; a bank has at
+ * least one entry.
  */
 public interface MemoryBank {
 
-    /** Number of entries. */
+    /** Rows per block that the default {@link #search} asks {@link #scan} for. */
+    int DEFAULT_BLOCK_ROWS = 256;
+
+    /** Number of entries, at least 1. */
     int size();
 
     /** Length of each embedding. */
@@ -30,64 +35,94 @@ public interface MemoryBank {
     /** Caption of entry {@code index}. */
     String caption(int index);
 
-    /** A copy of the unit embedding of entry {@code index}. */
+    /** A copy of the unit embedding of entry {@code index}; the caller owns it. */
     float[] embedding(int index);
 
     /**
-     * Streams all embeddings in blocks of at most {@code blockRows} rows, in index order. The default copies
-     * rows one by one; in-memory and memory-mapped banks override it to hand out their storage directly.
+     * Streams all embeddings in blocks of at most {@code blockRows} rows, in index order, each row exactly once.
+     * Equivalent to {@code scan(0, size(), blockRows, consumer)}.
+     *
+     * @throws InvalidInputException if {@code blockRows} is not positive
      */
     default void scan(int blockRows, BlockConsumer consumer) {
-        if (blockRows <= 0) {
-            throw new InvalidInputException("blockRows must be positive, found " + blockRows);
-        }
+        scan(0, size(), blockRows, consumer);
+    }
+
+    /**
+     * Streams the embeddings of entries {@code fromIndex} (inclusive) to {@code toIndex} (exclusive) in blocks of
+     * at most {@code blockRows} rows, in index order. Lets callers split one scan across threads.
+     *
+     * <p>The default copies rows one by one through {@link #embedding(int)} into a reused block; in-memory and
+     * memory-mapped banks override it to hand out their storage directly.
+     *
+     * @throws InvalidInputException if the range is outside {@code [0, size()]} or {@code blockRows <= 0}
+     */
+    default void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        checkScan(this, fromIndex, toIndex, blockRows);
         int d = dimension();
-        int n = size();
-        float[] block = new float[Math.min(blockRows, Math.max(n, 1)) * d];
-        for (int start = 0; start < n; start += blockRows) {
-            int rows = Math.min(blockRows, n - start);
+        float[] block = new float[Math.min(blockRows, Math.max(toIndex - fromIndex, 1)) * d];
+        for (int start = fromIndex; start < toIndex; start += blockRows) {
+            int rows = Math.min(blockRows, toIndex - start);
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(embedding(start + r), 0, block, r * d, d);
+                float[] e = embedding(start + r);
+                if (e.length != d) {
+                    throw new IllegalStateException("memory bank entry " + (start + r) + " has the wrong dimension:"
+                            + " expected " + d + ", found " + e.length + "; the bank implementation is broken");
+                }
+                System.arraycopy(e, 0, block, r * d, d);
             }
             consumer.accept(start, rows, block, 0);
         }
     }
 
     /**
-     * Exact top-{@code k} search by cosine similarity.
+     * Exact top-{@code k} search by cosine similarity (a full scan with a bounded heap).
      *
-     * @param query a vector of {@link #dimension()} floats; normalised here, so any non-zero length is fine
-     * @param k     number of hits wanted; fewer come back when the bank is smaller
-     * @return hits ordered by decreasing similarity, ties by increasing index
+     * @param query a finite, non-zero vector of {@link #dimension()} floats; normalised here
+     * @param k     number of hits wanted, positive; fewer come back when the bank is smaller
+     * @return {@code min(k, size())} hits ordered by decreasing similarity, ties by increasing index
+     * @throws InvalidInputException if the query is null, empty, not finite, zero, of the wrong dimension, or
+     *                               {@code k <= 0}
      */
     default List<MemoryHit> search(float[] query, int k) {
-        float[] q = Vectors.normalized(Vectors.requireDimension(query, dimension(), "query"), "query");
-        if (k <= 0) {
-            throw new InvalidInputException("k must be positive, found " + k);
-        }
         int d = dimension();
-        int keep = Math.min(k, size());
-        // Min-heap on (similarity, -index): the root is the weakest hit kept so far.
-        Comparator<long[]> weakestFirst = Comparator.<long[]>comparingDouble(e -> Float.intBitsToFloat((int) e[0]))
-                .thenComparing(e -> -e[1]);
-        PriorityQueue<long[]> heap = new PriorityQueue<>(keep + 1, weakestFirst);
-        scan(4096, (first, rows, data, offset) -> {
+        float[] q = Vectors.normalized(Vectors.requireDimension(query, d, "query"), "query");
+        if (k <= 0) {
+            throw new InvalidInputException("k must be positive, found " + k + "; ask for at least one hit");
+        }
+        TopK top = new TopK(Math.min(k, size()));
+        float[] scores = new float[DEFAULT_BLOCK_ROWS];
+        scan(DEFAULT_BLOCK_ROWS, (first, rows, data, offset) -> {
+            DotKernels.dots(q, 0, data, offset, rows, d, scores, 0);
+            float threshold = top.threshold();
             for (int r = 0; r < rows; r++) {
-                float s = Vectors.dot(q, 0, data, offset + r * d, d);
-                if (heap.size() < keep) {
-                    heap.add(new long[] {Float.floatToIntBits(s), first + r});
-                } else if (s > Float.intBitsToFloat((int) heap.peek()[0])) {
-                    heap.poll();
-                    heap.add(new long[] {Float.floatToIntBits(s), first + r});
+                if (scores[r] >= threshold && top.offer(scores[r], first + r)) {
+                    threshold = top.threshold();
                 }
             }
         });
-        List<MemoryHit> hits = new ArrayList<>(heap.size());
-        while (!heap.isEmpty()) {
-            long[] e = heap.poll();
-            hits.add(new MemoryHit((int) e[1], caption((int) e[1]), Float.intBitsToFloat((int) e[0])));
+        int[] idx = new int[top.size()];
+        float[] sim = new float[top.size()];
+        top.sorted(idx, sim);
+        List<MemoryHit> hits = new ArrayList<>(idx.length);
+        for (int i = 0; i < idx.length; i++) {
+            hits.add(new MemoryHit(idx[i], caption(idx[i]), sim[i]));
         }
-        java.util.Collections.reverse(hits);
         return hits;
+    }
+
+    /**
+     * Checks the arguments of {@link #scan(int, int, int, BlockConsumer)}; for implementations.
+     *
+     * @throws InvalidInputException naming the bad argument
+     */
+    static void checkScan(MemoryBank bank, int fromIndex, int toIndex, int blockRows) {
+        if (blockRows <= 0) {
+            throw new InvalidInputException("blockRows must be positive, found " + blockRows);
+        }
+        if (fromIndex < 0 || toIndex > bank.size() || fromIndex > toIndex) {
+            throw new InvalidInputException("scan range [" + fromIndex + ", " + toIndex + ") is outside the bank's "
+                    + "entries [0, " + bank.size() + ")");
+        }
     }
 }

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 PreprocessCommand.class,
                 TokenizeCommand.class,
+                DecodeCommand.class, CaptionCommand.class,
         })
 public final class DecapCli implements Runnable {
 

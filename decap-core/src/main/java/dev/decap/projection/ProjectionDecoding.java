@@ -1,0 +1,253 @@
+package dev.decap.projection;
+
+import dev.decap.ConfigurationException;
+import dev.decap.internal.kernels.BatchScorer;
+import dev.decap.internal.kernels.ProjectionInputs;
+import dev.decap.internal.kernels.RowMixer;
+import dev.decap.internal.kernels.SoftmaxAccumulator;
+import dev.decap.memory.MemoryBank;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * DeCap's projection-based decoding (PD), in pure Java: the image embedding {@code v} is normalised, every memory
+ * entry {@code m_i} gets the weight {@code w_i = softmax_i(m_i·v / τ)}, and the projection is
+ * {@code normalize(Σ w_i m_i)}. The weights sum to 1 over all entries; the {@link Builder#maxContributions}
+ * largest are reported as {@link Contribution}s (the largest weights are the largest similarities).
+ *
+ * <p>One streaming pass over {@link MemoryBank#scan}: per block of rows, the similarities are computed, the
+ * running softmax is updated with max-subtraction (an online softmax), and the block is mixed in while it is in
+ * cache. Extra memory is one block of scores and one vector per query; nothing grows with the bank.
+ * {@link #projectAll} scores a whole batch of queries per block, reading the memory once per batch, and gives
+ * results bit-identical to {@link #project}.
+ *
+ * <p>With {@link Builder#topK(int)} only the k most similar entries take part in the softmax (the others get
+ * weight 0). Immutable and thread-safe.
+ */
+public final class ProjectionDecoding implements Projector {
+    /** DeCap's temperature τ. */
+    public static final double DEFAULT_TEMPERATURE = 0.01;
+    /** Contributions listed by default. */
+    public static final int DEFAULT_MAX_CONTRIBUTIONS = 10;
+    /** Rows per block: 256 rows of 512 floats are 512 KiB, which stay in a core's L2 cache while mixed in. */
+    static final int BLOCK_ROWS = 256;
+    /** Queries scored together in one memory pass; bounds the scratch memory of a huge batch. */
+    static final int QUERIES_PER_PASS = 64;
+    /** Below this many rows per thread, splitting a scan costs more than it saves. */
+    static final int MIN_ROWS_PER_TASK = 8192;
+
+    private final double temperature;
+    private final int topK;
+    private final int maxContributions;
+    private final int parallelism;
+    private final Executor executor;
+
+    private ProjectionDecoding(Builder b) {
+        this.temperature = b.temperature;
+        this.topK = b.topK;
+        this.maxContributions = b.maxContributions;
+        this.parallelism = b.parallelism;
+        this.executor = b.executor == null ? ForkJoinPool.commonPool() : b.executor;
+    }
+
+    /** A builder with DeCap's defaults (τ = 0.01, all entries, 10 contributions listed, one thread). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Projection decoding with DeCap's defaults. */
+    public static ProjectionDecoding create() {
+        return builder().build();
+    }
+
+    /** The softmax temperature τ. */
+    public double temperature() {
+        return temperature;
+    }
+
+    /** The number of most similar entries mixed, or 0 for all. */
+    public int topK() {
+        return topK;
+    }
+
+    /** How many contributions a projection lists at most. */
+    public int maxContributions() {
+        return maxContributions;
+    }
+
+    /** How many threads one scan is split across. */
+    public int parallelism() {
+        return parallelism;
+    }
+
+    @Override
+    public Projection project(float[] imageEmbedding, MemoryBank memory) {
+        return projectAll(List.of(Objects.requireNonNull(imageEmbedding, "imageEmbedding")), memory).get(0);
+    }
+
+    @Override
+    public List<Projection> projectAll(List<float[]> imageEmbeddings, MemoryBank memory) {
+        float[] queries = ProjectionInputs.normalizedQueries(imageEmbeddings, memory);
+        int count = imageEmbeddings.size();
+        int d = memory.dimension();
+        List<Projection> out = new ArrayList<>(count);
+        for (int start = 0; start < count; start += QUERIES_PER_PASS) {
+            int n = Math.min(QUERIES_PER_PASS, count - start);
+            float[] group = new float[n * d];
+            System.arraycopy(queries, start * d, group, 0, n * d);
+            SoftmaxAccumulator[] states = scanAll(group, n, memory);
+            for (SoftmaxAccumulator s : states) {
+                out.add(s.finish(memory));
+            }
+        }
+        return out;
+    }
+
+    private SoftmaxAccumulator[] scanAll(float[] queries, int count, MemoryBank memory) {
+        int n = memory.size();
+        int tasks = Math.max(1, Math.min(parallelism, n / MIN_ROWS_PER_TASK));
+        if (tasks == 1) {
+            return scanRange(queries, count, memory, 0, n);
+        }
+        // Contiguous ranges, block aligned; the calling thread takes the first one.
+        int perTask = ((n + tasks - 1) / tasks + BLOCK_ROWS - 1) / BLOCK_ROWS * BLOCK_ROWS;
+        List<CompletableFuture<SoftmaxAccumulator[]>> futures = new ArrayList<>();
+        for (int t = 1; t < tasks; t++) {
+            int from = Math.min(n, t * perTask);
+            int to = Math.min(n, from + perTask);
+            futures.add(CompletableFuture.supplyAsync(() -> scanRange(queries, count, memory, from, to), executor));
+        }
+        SoftmaxAccumulator[] states = scanRange(queries, count, memory, 0, Math.min(n, perTask));
+        for (CompletableFuture<SoftmaxAccumulator[]> f : futures) {
+            SoftmaxAccumulator[] part;
+            try {
+                part = f.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException) {
+                    throw (RuntimeException) e.getCause();
+                }
+                throw e;
+            }
+            for (int q = 0; q < count; q++) {
+                states[q].merge(part[q]);
+            }
+        }
+        return states;
+    }
+
+    private SoftmaxAccumulator[] scanRange(float[] queries, int count, MemoryBank memory, int from, int to) {
+        int d = memory.dimension();
+        SoftmaxAccumulator[] states = new SoftmaxAccumulator[count];
+        for (int q = 0; q < count; q++) {
+            states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
+        }
+        float[] scores = new float[count * BLOCK_ROWS];
+        boolean restricted = topK > 0;
+        double[] sums = new double[count];
+        float[][] mixed = restricted ? null : new float[count][d];
+        RowMixer mixer = restricted ? null : new RowMixer(d);
+        BatchScorer scorer = new BatchScorer(d, BLOCK_ROWS);
+        memory.scan(from, to, BLOCK_ROWS, (first, rows, data, offset) -> {
+            scorer.score(queries, count, data, offset, rows, scores, BLOCK_ROWS);
+            if (restricted) {
+                for (int q = 0; q < count; q++) {
+                    states[q].offer(scores, q * BLOCK_ROWS, rows, first);
+                }
+                return;
+            }
+            // Scores become weights in place; the block is then mixed in while it is still in cache.
+            for (int q = 0; q < count; q++) {
+                sums[q] = states[q].weigh(scores, q * BLOCK_ROWS, rows, first);
+            }
+            mixer.mix(scores, BLOCK_ROWS, count, rows, data, offset, mixed);
+            for (int q = 0; q < count; q++) {
+                if (sums[q] > 0) {
+                    states[q].addWeighted(sums[q], mixed[q], 0);
+                    Arrays.fill(mixed[q], 0f);
+                }
+            }
+        });
+        return states;
+    }
+
+    @Override
+    public String toString() {
+        return "ProjectionDecoding[temperature=" + temperature + ", topK=" + topK + ", maxContributions="
+                + maxContributions + ", parallelism=" + parallelism + "]";
+    }
+
+    /** Configures a {@link ProjectionDecoding}. Not thread-safe. */
+    public static final class Builder {
+        private double temperature = DEFAULT_TEMPERATURE;
+        private int topK;
+        private int maxContributions = DEFAULT_MAX_CONTRIBUTIONS;
+        private int parallelism = 1;
+        private Executor executor;
+
+        private Builder() {
+        }
+
+        /** Optional. The softmax temperature τ, finite and positive. Default: 0.01 (DeCap). */
+        public Builder temperature(double temperature) {
+            this.temperature = temperature;
+            return this;
+        }
+
+        /** Optional. Mix only the k most similar entries; 0 mixes all. Default: 0. */
+        public Builder topK(int topK) {
+            this.topK = topK;
+            return this;
+        }
+
+        /** Optional. How many of the largest contributions each projection lists, 0 or more. Default: 10. */
+        public Builder maxContributions(int maxContributions) {
+            this.maxContributions = maxContributions;
+            return this;
+        }
+
+        /**
+         * Optional. How many threads one memory scan is split across (the calling thread plus
+         * {@code parallelism - 1} tasks on the executor); small banks are never split. Default: 1.
+         */
+        public Builder parallelism(int parallelism) {
+            this.parallelism = parallelism;
+            return this;
+        }
+
+        /** Optional. Where the extra scan tasks run. Default: {@link ForkJoinPool#commonPool()}. */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Builds the projector.
+         *
+         * @throws ConfigurationException if a setting is out of range
+         */
+        public ProjectionDecoding build() {
+            if (!(temperature > 0) || !Double.isFinite(temperature) || !Double.isFinite(1 / temperature)) {
+                throw new ConfigurationException("temperature must be finite and positive (and its inverse finite),"
+                        + " found " + temperature + "; DeCap uses 0.01");
+            }
+            if (topK < 0) {
+                throw new ConfigurationException("topK must be 0 (all entries) or positive, found " + topK);
+            }
+            if (maxContributions < 0) {
+                throw new ConfigurationException("maxContributions must not be negative, found "
+                        + maxContributions);
+            }
+            if (parallelism < 1) {
+                throw new ConfigurationException("parallelism must be at least 1, found " + parallelism);
+            }
+            return new ProjectionDecoding(this);
+        }
+    }
+}
