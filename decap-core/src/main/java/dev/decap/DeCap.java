@@ -10,6 +10,7 @@ import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
+import dev.decap.projection.ProjectionDecoding;
 import dev.decap.projection.Projector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,11 +58,11 @@ public final class DeCap implements AutoCloseable {
     private final int dimension;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private DeCap(Builder b, int dimension) {
+    private DeCap(Builder b, Projector projector, int dimension) {
         this.imageEncoder = b.imageEncoder;
         this.textEncoder = b.textEncoder;
         this.memoryBank = b.memoryBank;
-        this.projector = b.projector;
+        this.projector = projector;
         this.decoder = b.decoder;
         this.decodingOptions = b.decodingOptions == null ? DecodingOptions.DEFAULT : b.decodingOptions;
         this.imageLoader = b.imageLoader == null ? ImageLoader.defaults() : b.imageLoader;
@@ -324,8 +325,7 @@ public final class DeCap implements AutoCloseable {
 
     /**
      * Builds a {@link DeCap}. Required: a {@link #memoryBank(MemoryBank) memory bank} (unless the projector reads
-     * none), a {@link #projector(Projector) projector} and a {@link #decoder(CaptionDecoder) decoder} (unless
-     * {@link #retrievalOnly()}). Every component must agree on the embedding dimension; {@link #build()} checks
+     * none) and a {@link #decoder(CaptionDecoder) decoder} (unless {@link #retrievalOnly()}). Every component must agree on the embedding dimension; {@link #build()} checks
      * this and names the two components that disagree.
      */
     public static final class Builder {
@@ -359,7 +359,10 @@ public final class DeCap implements AutoCloseable {
             return this;
         }
 
-        /** Required: projection decoding, nearest-neighbour decoding or visual decoding. */
+        /**
+         * Optional: projection decoding, nearest-neighbour decoding or visual decoding.
+         * Default: {@link ProjectionDecoding#create()} (DeCap's projection-based decoding, τ = 0.01).
+         */
         public Builder projector(Projector projector) {
             this.projector = projector;
             return this;
@@ -400,10 +403,8 @@ public final class DeCap implements AutoCloseable {
             if (!retrievalOnly && decoder == null) {
                 missing.add("decoder(..) (or declare retrievalOnly())");
             }
-            if (!retrievalOnly && projector == null) {
-                missing.add("projector(..)");
-            }
-            boolean needsMemory = retrievalOnly || projector == null || projector.usesMemory();
+            Projector resolved = projector != null || retrievalOnly ? projector : ProjectionDecoding.create();
+            boolean needsMemory = retrievalOnly || resolved.usesMemory();
             if (needsMemory && memoryBank == null) {
                 missing.add("memoryBank(..)");
             }
@@ -430,10 +431,10 @@ public final class DeCap implements AutoCloseable {
                 throw new ConfigurationException("DeCap builder has no component that fixes the embedding "
                         + "dimension; set at least an image encoder, a memory bank or a decoder");
             }
-            DeCap decap = new DeCap(this, dims.dimension);
+            DeCap decap = new DeCap(this, resolved, dims.dimension);
             LOG.debug("built DeCap: dimension {}, memory {}, projector {}, decoder {}", dims.dimension,
                     memoryBank == null ? "none" : memoryBank.size() + " entries",
-                    projector == null ? "none" : projector.getClass().getSimpleName(),
+                    resolved == null ? "none" : resolved.getClass().getSimpleName(),
                     decoder == null ? "none (retrieval only)" : decoder.getClass().getSimpleName());
             return decap;
         }

@@ -245,7 +245,6 @@ class DeCapTest {
         ConfigurationException e = assertThrows(ConfigurationException.class,
                 () -> DeCap.builder().imageEncoder(new ColourEncoder()).build());
         assertTrue(e.getMessage().contains("decoder"), e.getMessage());
-        assertTrue(e.getMessage().contains("projector"), e.getMessage());
         assertTrue(e.getMessage().contains("memoryBank"), e.getMessage());
     }
 
@@ -257,6 +256,21 @@ class DeCapTest {
         assertTrue(e.getMessage().contains("found 768"), e.getMessage());
         assertTrue(e.getMessage().contains("decoder prefix"), e.getMessage());
         assertTrue(e.getMessage().contains("image encoder"), e.getMessage());
+    }
+
+    @Test
+    void projection_decoding_is_the_default_projector() {
+        AxisDecoder decoder = new AxisDecoder(D);
+        try (DeCap decap = DeCap.builder().imageEncoder(new ColourEncoder()).memoryBank(new AxisBank())
+                .decoder(decoder).build()) {
+            Caption c = decap.caption(solid(0x00ff00));
+            assertEquals("a green thing", c.text());
+            // tau = 0.01 over axis-aligned entries: the green entry dominates, the others still contribute.
+            assertEquals(3, c.contributions().size());
+            assertEquals("something green", c.contributions().get(0).caption());
+            double sum = c.contributions().stream().mapToDouble(Contribution::weight).sum();
+            assertEquals(1.0, sum, 1e-5);
+        }
     }
 
     @Test
