@@ -3,25 +3,66 @@ package dev.decap.image;
 import dev.decap.ConfigurationException;
 import dev.decap.ImageDecodingException;
 import dev.decap.InvalidInputException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 
 /**
- * Decodes image files and bytes into {@link BufferedImage}s, refusing oversized images before their pixels are
- * allocated. Immutable and thread-safe; build with {@link #builder()}.
+ * Decodes JPEG, PNG, GIF and BMP files into {@link BufferedImage}s that hold the same pixel values Pillow 9.4
+ * holds after {@code Image.open} (the pixels openai/CLIP's preprocessing starts from), so that
+ * {@link ClipPreprocessor} can reproduce CLIP's reference preprocessing exactly.
+ *
+ * <p>What the returned image holds, by source:
+ * <ul>
+ *   <li>JPEG: RGB ({@code TYPE_3BYTE_BGR}), greyscale ({@code TYPE_BYTE_GRAY}) or CMYK (a four-band image in
+ *       Pillow's naive CMYK colour space; Adobe's inverted storage undone, as Pillow does). No ICC conversion.</li>
+ *   <li>PNG: 8-bit RGB, RGBA ({@code TYPE_4BYTE_ABGR}, straight alpha), greyscale, greyscale+alpha, palette
+ *       ({@code TYPE_BYTE_INDEXED}; 1-bit greyscale too); 2- and 4-bit greyscale scaled to 8 bits; 16-bit colour
+ *       reduced to the high byte of each sample; 16-bit greyscale kept as {@code TYPE_USHORT_GRAY} (Pillow's mode
+ *       "I"); 16-bit greyscale+alpha as RGBA. Gamma, ICC profiles and tRNS colour keys are ignored.</li>
+ *   <li>GIF: the first frame, as palette indices on the logical screen (greyscale when the palette is the grey
+ *       ramp, as Pillow decides).</li>
+ *   <li>BMP: palette (greyscale when the palette is the grey ramp), 16-, 24- and 32-bit RGB.</li>
+ * </ul>
+ *
+ * <p>Guards: the width and height are read from the file's own header and checked against {@link #maxPixels()}
+ * before any pixel is allocated (a decompression bomb fails fast). Empty, truncated, corrupt and unknown input
+ * fails with an {@link ImageDecodingException} naming the input; a null argument with an
+ * {@link InvalidInputException}.
+ *
+ * <p>EXIF orientation: off by default, because CLIP's reference ignores it. When enabled, JPEGs are turned
+ * upright by their EXIF orientation tag (Pillow's {@code ImageOps.exif_transpose}).
+ *
+ * <p>Immutable and thread-safe; build with {@link #builder()}.
  */
 public final class ImageLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(ImageLoader.class);
+
     /** Default pixel limit: 100 megapixels. */
     public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+
+    private static final String FORMATS = "JPEG, PNG, GIF or BMP";
 
     private final long maxPixels;
     private final boolean applyExifOrientation;
@@ -31,6 +72,7 @@ public final class ImageLoader {
         this.applyExifOrientation = b.applyExifOrientation;
     }
 
+    /** A builder with the defaults of {@link #defaults()}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -40,15 +82,22 @@ public final class ImageLoader {
         return builder().build();
     }
 
+    /** The largest width × height this loader decodes. */
     public long maxPixels() {
         return maxPixels;
     }
 
+    /** Whether JPEGs are turned upright by their EXIF orientation. */
     public boolean applyExifOrientation() {
         return applyExifOrientation;
     }
 
-    /** Decodes the image file at {@code path}. */
+    /**
+     * Decodes the image file at {@code path}.
+     *
+     * @throws InvalidInputException  if {@code path} is null
+     * @throws ImageDecodingException if the file cannot be read or decoded, or exceeds the pixel limit
+     */
     public BufferedImage load(Path path) {
         if (path == null) {
             throw new InvalidInputException("image path is null; pass the path of an image file");
@@ -56,57 +105,386 @@ public final class ImageLoader {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw new ImageDecodingException("image file " + path + " does not exist; check the path", e);
         } catch (IOException e) {
             throw new ImageDecodingException("cannot read image file " + path + ": " + e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            throw new ImageDecodingException("image file " + path + " is too large to read into memory", e);
         }
         return load(bytes, path.toString());
     }
 
-    /** Decodes image bytes; {@code name} identifies the input in error messages. */
+    /**
+     * Decodes image bytes; {@code name} identifies the input in error messages.
+     *
+     * @throws InvalidInputException  if {@code bytes} is null
+     * @throws ImageDecodingException if the bytes are empty, truncated, corrupt, of an unknown format, or exceed
+     *                                the pixel limit
+     */
     public BufferedImage load(byte[] bytes, String name) {
+        String label = name == null ? "<unnamed>" : name;
         if (bytes == null) {
-            throw new InvalidInputException("image bytes of " + name + " are null");
+            throw new InvalidInputException("image bytes of " + label + " are null; pass the bytes of an image file");
         }
         if (bytes.length == 0) {
-            throw new ImageDecodingException("image " + name + " is empty (0 bytes)");
+            throw new ImageDecodingException("image " + label + " is empty (0 bytes); pass a " + FORMATS + " file");
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new ImageDecodingException("image " + name
-                        + " is in an unknown format; expected JPEG, PNG, GIF or BMP");
+        ImageHeader.Format format = ImageHeader.sniff(bytes);
+        if (format == null) {
+            if (ImageHeader.isSignaturePrefix(bytes)) {
+                throw new ImageDecodingException("image " + label + " is truncated: only " + bytes.length
+                        + " bytes, not even a complete file signature; pass the complete file");
             }
-            ImageReader reader = readers.next();
+            throw new ImageDecodingException("image " + label + " is in an unknown format (it starts with "
+                    + hexStart(bytes) + "); pass a " + FORMATS + " file");
+        }
+        ImageHeader header = ImageHeader.parse(format, bytes, label);
+        checkPixels(label, header.width(), header.height());
+        if (format == ImageHeader.Format.GIF) {
+            checkPixels(label, header.frameWidth(), header.frameHeight());
+        }
+        try {
+            PilPixels pixels;
             try {
-                reader.setInput(in, true, true);
-                long w = reader.getWidth(0);
-                long h = reader.getHeight(0);
-                if (w <= 0 || h <= 0 || w * h > maxPixels) {
-                    throw new ImageDecodingException("image " + name + " is " + w + "x" + h + " = " + (w * h)
-                            + " pixels, over the limit of " + maxPixels
-                            + "; raise ImageLoader.builder().maxPixels(..) if this is intended");
-                }
-                return reader.read(0);
-            } finally {
-                reader.dispose();
+                pixels = decode(bytes, header, label);
+            } catch (ImageDecodingException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": "
+                        + describe(e) + "; the file is truncated or corrupt", e);
             }
-        } catch (ImageDecodingException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new ImageDecodingException("cannot decode image " + name + ": " + e, e);
+            BufferedImage image = pixels.toBufferedImage();
+            if (applyExifOrientation && header.exifOrientation() > 1) {
+                image = ExifOrientation.apply(image, header.exifOrientation());
+            }
+            return image;
+        } catch (OutOfMemoryError e) {
+            // Only images within the pixel limit get here; the failed allocation is a large pixel buffer that is
+            // released as this unwinds, so reporting it as bad input is safe.
+            throw new ImageDecodingException("not enough memory to decode image " + label + " ("
+                    + header.width() + "x" + header.height() + " pixels); lower ImageLoader.builder().maxPixels(..)"
+                    + " or give the JVM more heap (-Xmx)", e);
         }
     }
 
-    /** Decodes an image from a stream (read fully, not closed); {@code name} identifies it in messages. */
+    /**
+     * Decodes an image from a stream, which is read to its end but not closed; {@code name} identifies it in
+     * messages.
+     *
+     * @throws InvalidInputException  if {@code stream} is null
+     * @throws ImageDecodingException as {@link #load(byte[], String)}, or if the stream cannot be read
+     */
     public BufferedImage load(InputStream stream, String name) {
+        String label = name == null ? "<unnamed>" : name;
         if (stream == null) {
-            throw new InvalidInputException("image stream of " + name + " is null");
+            throw new InvalidInputException("image stream of " + label + " is null; pass an open stream");
         }
+        byte[] bytes;
         try {
-            return load(stream.readAllBytes(), name);
+            bytes = stream.readAllBytes();
         } catch (IOException e) {
-            throw new ImageDecodingException("cannot read image stream " + name + ": " + e.getMessage(), e);
+            throw new ImageDecodingException("cannot read image stream " + label + ": " + e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            throw new ImageDecodingException("image stream " + label + " is too large to read into memory", e);
         }
+        return load(bytes, label);
+    }
+
+    private void checkPixels(String name, long w, long h) {
+        if (w * h > maxPixels) {
+            throw new ImageDecodingException("image " + name + " is " + w + "x" + h + " = " + (w * h)
+                    + " pixels, over the limit of " + maxPixels
+                    + "; raise ImageLoader.builder().maxPixels(..) if this is intended");
+        }
+    }
+
+    private static String hexStart(byte[] bytes) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(4, bytes.length); i++) {
+            sb.append(i == 0 ? "" : " ").append(String.format("%02x", bytes[i] & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    private static String describe(Throwable e) {
+        String msg = e.getMessage();
+        Throwable cause = e.getCause();
+        if (cause != null && cause.getMessage() != null && (msg == null || !msg.contains(cause.getMessage()))) {
+            msg = (msg == null ? "" : msg + ": ") + cause.getMessage();
+        }
+        return msg == null ? e.getClass().getSimpleName() : msg;
+    }
+
+    /** The decoded image of the given format, in the Pillow mode Pillow 9.4 would give it. */
+    private static PilPixels decode(byte[] bytes, ImageHeader header, String name) throws IOException {
+        List<ImageReader> readers = new ArrayList<>();
+        Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(header.format().imageIoName);
+        while (it.hasNext()) {
+            readers.add(it.next());
+        }
+        if (readers.isEmpty()) {
+            throw new ImageDecodingException("no ImageIO reader for " + header.format() + " is installed, so image "
+                    + name + " cannot be decoded; add an ImageIO plugin for it to the class path");
+        }
+        IOException firstIo = null;
+        RuntimeException firstRuntime = null;
+        for (ImageReader reader : readers) {
+            List<String> warnings = new ArrayList<>();
+            try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+                reader.setInput(in, true, true);
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w * h > (long) header.width() * header.height() && header.format() != ImageHeader.Format.GIF) {
+                    throw new ImageDecodingException("image " + name + " is corrupt: its header says "
+                            + header.width() + "x" + header.height() + " but the decoder reads " + w + "x" + h);
+                }
+                PilPixels pixels;
+                if (header.format() == ImageHeader.Format.JPEG) {
+                    // Raw components, converted here with libjpeg's own tables: ImageIO's converted output
+                    // depends on the plugin (ICC handling, colour-space guesses).
+                    pixels = jpeg(reader.readRaster(0, null), header, name);
+                } else {
+                    pixels = toPil(reader.read(0), header, name);
+                }
+                checkWarnings(warnings, name);
+                return pixels;
+            } catch (IIOException e) {
+                if (firstIo == null) {
+                    firstIo = e;
+                }
+                LOG.debug("ImageIO reader {} failed on {}: {}", reader.getClass().getName(), name, e.toString());
+            } catch (ImageDecodingException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                if (firstRuntime == null) {
+                    firstRuntime = e;
+                }
+                LOG.debug("ImageIO reader {} failed on {}: {}", reader.getClass().getName(), name, e.toString());
+            } finally {
+                reader.dispose();
+            }
+        }
+        if (firstIo != null) {
+            throw firstIo;
+        }
+        throw firstRuntime;
+    }
+
+    /** libjpeg reports a truncated file as a warning and fills the rest grey; Pillow refuses it, so do we. */
+    private static void checkWarnings(List<String> warnings, String name) {
+        for (String w : warnings) {
+            String lower = w.toLowerCase(Locale.ROOT);
+            if (lower.contains("premature end") || lower.contains("truncated") || lower.contains("end of file")) {
+                throw new ImageDecodingException("image " + name + " is truncated (" + w
+                        + "); pass the complete file");
+            }
+            LOG.debug("decoder warning on {}: {}", name, w);
+        }
+    }
+
+    /**
+     * JPEG components as libjpeg hands them to Pillow: greyscale as is, YCbCr converted to RGB, YCCK converted to
+     * CMYK; CMYK then inverted, as Pillow's "CMYK;I" raw mode does (Adobe's convention).
+     */
+    private static PilPixels jpeg(Raster raster, ImageHeader header, String name) {
+        int components = header.colourType();
+        int bands = raster.getNumBands();
+        if (bands != components || raster.getSampleModel().getSampleSize(0) != 8
+                || (components != 1 && components != 3 && components != 4)) {
+            throw new ImageDecodingException("image " + name + " is a JPEG with " + components
+                    + " components of " + header.bitDepth() + " bits that decodes to " + bands
+                    + " bands; only 8-bit greyscale, RGB/YCbCr and CMYK/YCCK JPEGs are supported");
+        }
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        byte[] data = PilPixels.readBytes(raster, components);
+        if (components == 1) {
+            return PilPixels.bytes(PilMode.L, w, h, data);
+        }
+        if (components == 3) {
+            if (header.jpegYcc()) {
+                JpegColour.yccToRgb(data);
+            }
+            return PilPixels.bytes(PilMode.RGB, w, h, data);
+        }
+        if (header.jpegYcc()) {
+            JpegColour.ycckToCmyk(data);
+        }
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (255 - (data[i] & 0xFF));
+        }
+        return PilPixels.bytes(PilMode.CMYK, w, h, data);
+    }
+
+    private static PilPixels toPil(BufferedImage img, ImageHeader header, String name) {
+        return switch (header.format()) {
+            case PNG -> png(img, header);
+            case GIF -> gif(img, header);
+            case BMP -> bmp(img, header);
+            case JPEG -> throw new IllegalStateException("JPEGs are read as rasters");
+        };
+    }
+
+    private static PilPixels png(BufferedImage img, ImageHeader header) {
+        Raster r = img.getRaster();
+        int w = img.getWidth();
+        int h = img.getHeight();
+        int depth = header.bitDepth();
+        switch (header.colourType()) {
+            case 0 -> {
+                if (depth == 1) {
+                    byte[] idx = samples8(r, 0, 1, 0);
+                    return PilPixels.indexed(w, h, idx, new int[] {0x000000, 0xFFFFFF});
+                }
+                if (depth == 16) {
+                    return PilPixels.ints(w, h, r.getSamples(r.getMinX(), r.getMinY(), w, h, 0, (int[]) null));
+                }
+                // Pillow's L;2 and L;4 unpackers scale to the full 8-bit range.
+                int scale = depth == 2 ? 85 : depth == 4 ? 17 : 1;
+                return PilPixels.bytes(PilMode.L, w, h, samples8(r, 0, scale, 0));
+            }
+            case 2 -> {
+                return PilPixels.bytes(PilMode.RGB, w, h, interleave(r, new int[] {0, 1, 2}, depth == 16 ? 8 : 0));
+            }
+            case 3 -> {
+                return PilPixels.of(img);
+            }
+            case 4 -> {
+                if (depth == 16) {
+                    return PilPixels.bytes(PilMode.RGBA, w, h, interleave(r, new int[] {0, 0, 0, 1}, 8));
+                }
+                return PilPixels.bytes(PilMode.LA, w, h, interleave(r, new int[] {0, 1}, 0));
+            }
+            default -> {
+                return PilPixels.bytes(PilMode.RGBA, w, h, interleave(r, new int[] {0, 1, 2, 3}, depth == 16 ? 8 : 0));
+            }
+        }
+    }
+
+    private static PilPixels gif(BufferedImage img, ImageHeader header) {
+        PilPixels frame = PilPixels.of(img);
+        if (frame.mode != PilMode.P) {
+            return frame;
+        }
+        int sw = header.width();
+        int sh = header.height();
+        PilPixels screen = frame;
+        if (frame.width != sw || frame.height != sh || header.frameLeft() != 0 || header.frameTop() != 0) {
+            // Pillow pastes the first frame onto the logical screen, filled with the transparent index (or 0).
+            byte[] canvas = new byte[sw * sh];
+            if (header.transparentIndex() >= 0) {
+                Arrays.fill(canvas, (byte) header.transparentIndex());
+            }
+            for (int y = 0; y < frame.height; y++) {
+                int sy = header.frameTop() + y;
+                if (sy >= sh) {
+                    break;
+                }
+                for (int x = 0; x < frame.width; x++) {
+                    int sx = header.frameLeft() + x;
+                    if (sx < sw) {
+                        canvas[sy * sw + sx] = frame.bytes[y * frame.width + x];
+                    }
+                }
+            }
+            screen = PilPixels.indexed(sw, sh, canvas, frame.palette);
+        }
+        return greyRamp(screen.palette) ? asGrey(screen) : screen;
+    }
+
+    private static PilPixels bmp(BufferedImage img, ImageHeader header) {
+        ColorModel cm = img.getColorModel();
+        if (cm instanceof IndexColorModel) {
+            PilPixels p = PilPixels.of(img);
+            boolean twoColours = p.palette.length == 2;
+            return !twoColours && greyRamp(p.palette) ? asGrey(p) : p;
+        }
+        Raster r = img.getRaster();
+        int w = img.getWidth();
+        int h = img.getHeight();
+        int bands = r.getNumBands();
+        if (header.bitDepth() == 32 && bands == 4 && cm.hasAlpha() && header.colourType() == 3) {
+            return PilPixels.bytes(PilMode.RGBA, w, h, interleaveScaled(r, 4));
+        }
+        if (bands >= 3 && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB) {
+            return PilPixels.bytes(PilMode.RGB, w, h, interleaveScaled(r, 3));
+        }
+        return PilPixels.of(img);
+    }
+
+    /** Pillow treats a palette whose entry i is (i, i, i) as greyscale (GIF: over the whole table). */
+    private static boolean greyRamp(int[] palette) {
+        for (int i = 0; i < palette.length; i++) {
+            if (palette[i] != (i * 0x010101) || i > 255) {
+                return false;
+            }
+        }
+        return palette.length > 0;
+    }
+
+    private static PilPixels asGrey(PilPixels p) {
+        return PilPixels.bytes(PilMode.L, p.width, p.height, p.bytes.clone());
+    }
+
+    private static byte[] samples8(Raster r, int band, int scale, int shift) {
+        int[] s = r.getSamples(r.getMinX(), r.getMinY(), r.getWidth(), r.getHeight(), band, (int[]) null);
+        byte[] out = new byte[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = (byte) ((s[i] >> shift) * scale);
+        }
+        return out;
+    }
+
+    /** The given bands of {@code r}, interleaved, each sample shifted right by {@code shift}. */
+    private static byte[] interleave(Raster r, int[] bands, int shift) {
+        if (shift == 0 && r.getSampleModel().getSampleSize(0) == 8 && isIdentity(bands)) {
+            return PilPixels.readBytes(r, bands.length);
+        }
+        int w = r.getWidth();
+        int h = r.getHeight();
+        int c = bands.length;
+        byte[] out = new byte[w * h * c];
+        int[] row = new int[w];
+        for (int k = 0; k < c; k++) {
+            for (int y = 0; y < h; y++) {
+                r.getSamples(r.getMinX(), r.getMinY() + y, w, 1, bands[k], row);
+                int o = y * w * c + k;
+                for (int x = 0; x < w; x++, o += c) {
+                    out[o] = (byte) (row[x] >> shift);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean isIdentity(int[] bands) {
+        for (int i = 0; i < bands.length; i++) {
+            if (bands[i] != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The first {@code c} bands, each scaled from its bit width to 8 bits as Pillow's unpackers do (v*255/max). */
+    private static byte[] interleaveScaled(Raster r, int c) {
+        int w = r.getWidth();
+        int h = r.getHeight();
+        byte[] out = new byte[w * h * c];
+        int[] row = new int[w];
+        for (int k = 0; k < c; k++) {
+            int max = (1 << r.getSampleModel().getSampleSize(k)) - 1;
+            for (int y = 0; y < h; y++) {
+                r.getSamples(r.getMinX(), r.getMinY() + y, w, 1, k, row);
+                int o = y * w * c + k;
+                for (int x = 0; x < w; x++, o += c) {
+                    out[o] = (byte) (max == 255 ? row[x] : row[x] * 255 / max);
+                }
+            }
+        }
+        return out;
     }
 
     /** Builder; every setting is optional. */
@@ -117,18 +495,30 @@ public final class ImageLoader {
         private Builder() {
         }
 
-        /** Largest width × height accepted. Optional. Default: 100,000,000. */
+        /**
+         * Largest width × height accepted; larger images are refused from their header, before decoding.
+         * Optional. Default: 100,000,000.
+         */
         public Builder maxPixels(long maxPixels) {
             this.maxPixels = maxPixels;
             return this;
         }
 
-        /** Rotate/flip JPEGs by their EXIF orientation. Optional. Default: false (CLIP's reference ignores it). */
+        /**
+         * Rotate/flip JPEGs by their EXIF orientation tag. Optional. Default: false, because CLIP's reference
+         * preprocessing ignores the tag; enable it for photos from cameras and phones when upright images matter
+         * more than reference parity.
+         */
         public Builder applyExifOrientation(boolean apply) {
             this.applyExifOrientation = apply;
             return this;
         }
 
+        /**
+         * The loader.
+         *
+         * @throws ConfigurationException if {@code maxPixels} is not positive
+         */
         public ImageLoader build() {
             if (maxPixels <= 0) {
                 throw new ConfigurationException("maxPixels must be positive, found " + maxPixels);

@@ -1,6 +1,8 @@
 package dev.decap.onnx;
 
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.decap.ConfigurationException;
 
@@ -11,10 +13,24 @@ import dev.decap.ConfigurationException;
 public final class OnnxOptions {
 
     /** Graph optimisation level, mirroring ONNX Runtime's. */
-    public enum Optimization { NONE, BASIC, EXTENDED, ALL }
+    public enum Optimization {
+        /** No graph optimisation. */
+        NONE,
+        /** Semantics-preserving rewrites such as constant folding. */
+        BASIC,
+        /** BASIC plus operator fusions. */
+        EXTENDED,
+        /** EXTENDED plus layout optimisations (the default). */
+        ALL
+    }
 
     /** Where the model runs. */
-    public enum Provider { CPU, CUDA }
+    public enum Provider {
+        /** ONNX Runtime's CPU execution provider (default). */
+        CPU,
+        /** NVIDIA CUDA; needs the {@code onnxruntime_gpu} artifact, see {@link OnnxOptions#toSessionOptions()}. */
+        CUDA
+    }
 
     /** Defaults: ONNX Runtime's thread choice, all optimisations, memory pattern on, CPU. */
     public static final OnnxOptions DEFAULT = builder().build();
@@ -35,30 +51,37 @@ public final class OnnxOptions {
         this.deviceId = b.deviceId;
     }
 
+    /** A builder with the defaults of {@link #DEFAULT}. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Threads used inside one operator; 0 = ONNX Runtime's choice. */
     public int intraOpThreads() {
         return intraOpThreads;
     }
 
+    /** Threads used across operators; 0 = ONNX Runtime's choice. */
     public int interOpThreads() {
         return interOpThreads;
     }
 
+    /** Graph optimisation level. */
     public Optimization optimization() {
         return optimization;
     }
 
+    /** Whether ONNX Runtime plans memory reuse from the first run's shapes. */
     public boolean memoryPattern() {
         return memoryPattern;
     }
 
+    /** Where models run. */
     public Provider provider() {
         return provider;
     }
 
+    /** CUDA device index (used only with {@link Provider#CUDA}). */
     public int deviceId() {
         return deviceId;
     }
@@ -86,18 +109,65 @@ public final class OnnxOptions {
             });
             so.setMemoryPatternOptimization(memoryPattern);
             if (provider == Provider.CUDA) {
+                requireCudaArtifact();
                 so.addCUDA(deviceId);
             }
             return so;
-        } catch (OrtException | RuntimeException e) {
+        } catch (ConfigurationException e) {
+            so.close();
+            throw e;
+        } catch (OrtException | RuntimeException | LinkageError e) {
             so.close();
             if (provider == Provider.CUDA) {
-                throw new ConfigurationException("the CUDA execution provider is not available (" + e.getMessage()
-                        + "); put com.microsoft.onnxruntime:onnxruntime_gpu on the classpath instead of "
-                        + "onnxruntime, and check the GPU driver, or use Provider.CPU", e);
+                throw new ConfigurationException("the CUDA execution provider could not be started on device "
+                        + deviceId + " (" + e.getMessage() + "); check that the CUDA and cuDNN versions this "
+                        + "onnxruntime_gpu release requires are installed and that the GPU is visible, "
+                        + "or use the CPU (OnnxOptions.DEFAULT)", e);
             }
             throw new ConfigurationException("invalid ONNX Runtime session options: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether the ONNX Runtime artifact on the classpath can run models on CUDA (the {@code onnxruntime_gpu}
+     * artifact). This does not check that a GPU or driver is present; that is found when a session starts.
+     */
+    public static boolean cudaArtifactPresent() {
+        try {
+            return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    private static void requireCudaArtifact() {
+        if (!cudaArtifactPresent()) {
+            throw new ConfigurationException("the CUDA execution provider was requested but the ONNX Runtime on "
+                    + "the classpath is the CPU-only build (available providers: " + availableProviders() + "); "
+                    + "replace the dependency com.microsoft.onnxruntime:onnxruntime with "
+                    + "com.microsoft.onnxruntime:onnxruntime_gpu (same version, exclude the CPU artifact from "
+                    + "decap-onnx), or use the CPU (OnnxOptions.DEFAULT)");
+        }
+    }
+
+    private static String availableProviders() {
+        try {
+            return OrtEnvironment.getAvailableProviders().toString();
+        } catch (RuntimeException | LinkageError e) {
+            return "unknown: " + e.getMessage();
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof OnnxOptions other && intraOpThreads == other.intraOpThreads
+                && interOpThreads == other.interOpThreads && optimization == other.optimization
+                && memoryPattern == other.memoryPattern && provider == other.provider && deviceId == other.deviceId;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(intraOpThreads, interOpThreads, optimization, memoryPattern, provider, deviceId);
     }
 
     @Override
@@ -156,6 +226,11 @@ public final class OnnxOptions {
             return this;
         }
 
+        /**
+         * Validates and builds the options.
+         *
+         * @throws ConfigurationException for negative thread counts or device ids, or null settings
+         */
         public OnnxOptions build() {
             if (intraOpThreads < 0 || interOpThreads < 0) {
                 throw new ConfigurationException("thread counts must be 0 (automatic) or positive, found intraOp="

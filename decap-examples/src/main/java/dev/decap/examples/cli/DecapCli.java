@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
 @Command(name = "decap", mixinStandardHelpOptions = true, version = "decap 0.1.0",
         description = "DeCap zero-shot captioning tools.",
         subcommands = {
+                PreprocessCommand.class,
+                TokenizeCommand.class,
+                DecodeCommand.class, CaptionCommand.class,
         })
 public final class DecapCli implements Runnable {
 

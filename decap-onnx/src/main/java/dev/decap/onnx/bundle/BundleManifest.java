@@ -1,0 +1,80 @@
+package dev.decap.onnx.bundle;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The manifest of a model bundle, {@code decap-bundle.json} (format in {@code docs/model-bundle.md}). Parsed as is;
+ * {@link ModelBundle} checks it. Unknown fields are ignored so that later minor additions stay readable.
+ *
+ * @param format        must be {@code "decap-bundle"}
+ * @param formatVersion must be 1
+ * @param name          short name of the bundle
+ * @param description   free text
+ * @param createdBy     the command that wrote the bundle
+ * @param files         component key ({@code decoder}, {@code image_encoder}, {@code text_encoder},
+ *                      {@code vocab_map}) to file entry
+ * @param embeddingDim  CLIP embedding length shared by the encoders, the memory and the decoder's prefix
+ * @param clip          CLIP settings, or null for a decoder-only bundle
+ * @param decoder       decoder dimensions, or null when the bundle has no decoder
+ * @param tokenizer     the tokenizer the decoder and text encoder use
+ * @param generation    generation defaults
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record BundleManifest(
+        @JsonProperty("format") String format,
+        @JsonProperty("format_version") Integer formatVersion,
+        @JsonProperty("name") String name,
+        @JsonProperty("description") String description,
+        @JsonProperty("created_by") String createdBy,
+        @JsonProperty("files") Map<String, FileEntry> files,
+        @JsonProperty("embedding_dim") Integer embeddingDim,
+        @JsonProperty("clip") Clip clip,
+        @JsonProperty("decoder") Decoder decoder,
+        @JsonProperty("tokenizer") TokenizerSpec tokenizer,
+        @JsonProperty("generation") Generation generation) {
+
+    /** A file of the bundle: its path relative to the bundle directory and its SHA-256 (lower-case hex). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record FileEntry(@JsonProperty("path") String path, @JsonProperty("sha256") String sha256) {
+    }
+
+    /** CLIP settings: ONNX layout and preprocessing. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Clip(@JsonProperty("layout") String layout,
+                       @JsonProperty("image_size") Integer imageSize,
+                       @JsonProperty("mean") List<Float> mean,
+                       @JsonProperty("std") List<Float> std,
+                       @JsonProperty("interpolation") String interpolation,
+                       @JsonProperty("context_length") Integer contextLength) {
+    }
+
+    /** Decoder dimensions; {@code vocabMap} is a key of {@code files} or null. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Decoder(@JsonProperty("prefix_dim") Integer prefixDim,
+                          @JsonProperty("width") Integer width,
+                          @JsonProperty("layers") Integer layers,
+                          @JsonProperty("heads") Integer heads,
+                          @JsonProperty("vocab_size") Integer vocabSize,
+                          @JsonProperty("max_positions") Integer maxPositions,
+                          @JsonProperty("vocab_map") String vocabMap) {
+    }
+
+    /** The tokenizer: type, vocabulary file name (looked up beside the bundle or where the user says), ids. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TokenizerSpec(@JsonProperty("type") String type,
+                                @JsonProperty("vocabulary") String vocabulary,
+                                @JsonProperty("vocab_size") Integer vocabSize,
+                                @JsonProperty("sot_id") Integer sotId,
+                                @JsonProperty("eot_id") Integer eotId,
+                                @JsonProperty("pad_id") Integer padId) {
+    }
+
+    /** Generation defaults; {@code eotId} is a tokenizer id. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Generation(@JsonProperty("max_tokens") Integer maxTokens, @JsonProperty("eot_id") Integer eotId) {
+    }
+}

@@ -1,0 +1,333 @@
+package dev.decap.onnx.bundle;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.decap.ConfigurationException;
+import dev.decap.ModelException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A model bundle on disk: a directory with {@code decap-bundle.json}, the ONNX models it lists and an optional
+ * vocabulary map. {@link #open(Path)} reads and checks the manifest: format and version, every listed file present
+ * inside the directory with its SHA-256 (unless skipped), dimensions that agree, and a well-formed vocabulary map.
+ * Immutable and thread-safe; it holds no native resources.
+ */
+public final class ModelBundle {
+    /** The manifest's file name. */
+    public static final String MANIFEST = "decap-bundle.json";
+    /** Component keys of {@code files}. */
+    public static final String DECODER = "decoder";
+    public static final String IMAGE_ENCODER = "image_encoder";
+    public static final String TEXT_ENCODER = "text_encoder";
+    public static final String VOCAB_MAP = "vocab_map";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final Path directory;
+    private final BundleManifest manifest;
+    private final Map<String, Path> files;
+    private final int[] vocabularyMap;
+
+    private ModelBundle(Path directory, BundleManifest manifest, Map<String, Path> files, int[] vocabularyMap) {
+        this.directory = directory;
+        this.manifest = manifest;
+        this.files = files;
+        this.vocabularyMap = vocabularyMap;
+    }
+
+    /** Opens and checks a bundle, verifying every file's SHA-256. */
+    public static ModelBundle open(Path directory) {
+        return open(directory, true);
+    }
+
+    /**
+     * Opens and checks a bundle.
+     *
+     * @param verifyChecksums whether to hash every listed file and compare with the manifest (reads every byte; turn
+     *                        off only for bundles you trust, e.g. ones you just wrote)
+     * @throws ModelException if the manifest or a file is missing, corrupt, fails its checksum, or dimensions
+     *                        disagree; the message names the file
+     */
+    public static ModelBundle open(Path directory, boolean verifyChecksums) {
+        if (directory == null) {
+            throw new ConfigurationException("bundle directory is null; pass the directory holding " + MANIFEST);
+        }
+        Path dir = directory.toAbsolutePath().normalize();
+        if (Files.isRegularFile(dir) && dir.getFileName().toString().equals(MANIFEST)) {
+            dir = dir.getParent();
+        }
+        Path manifestFile = dir.resolve(MANIFEST);
+        if (!Files.isDirectory(dir)) {
+            throw new ModelException("bundle directory " + dir + " does not exist; pass the directory holding "
+                    + MANIFEST);
+        }
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new ModelException("no " + MANIFEST + " in " + dir + "; this is not a decap model bundle "
+                    + "(write one with tools/convert_checkpoint.py or tools/make_fixtures.py)");
+        }
+        BundleManifest m;
+        try {
+            m = JSON.readValue(manifestFile.toFile(), BundleManifest.class);
+        } catch (JsonProcessingException e) {
+            throw new ModelException("bundle manifest " + manifestFile + " is not valid JSON of the expected shape: "
+                    + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ModelException("cannot read bundle manifest " + manifestFile + ": " + e.getMessage(), e);
+        }
+        if (m == null) {
+            throw new ModelException("bundle manifest " + manifestFile + " is empty");
+        }
+        String where = "bundle manifest " + manifestFile;
+        if (!"decap-bundle".equals(m.format())) {
+            throw new ModelException(where + ": format must be \"decap-bundle\", found " + quoted(m.format()));
+        }
+        if (m.formatVersion() == null || m.formatVersion() != 1) {
+            throw new ModelException(where + ": format_version: expected 1, found " + m.formatVersion()
+                    + "; this library reads version 1 bundles");
+        }
+        if (m.embeddingDim() == null || m.embeddingDim() <= 0) {
+            throw new ModelException(where + ": embedding_dim must be a positive integer, found " + m.embeddingDim());
+        }
+        Map<String, Path> files = new LinkedHashMap<>();
+        if (m.files() != null) {
+            for (Map.Entry<String, BundleManifest.FileEntry> e : m.files().entrySet()) {
+                files.put(e.getKey(), checkFile(dir, e.getKey(), e.getValue(), verifyChecksums, where));
+            }
+        }
+        BundleManifest.Decoder dec = m.decoder();
+        if (files.containsKey(DECODER) && dec == null) {
+            throw new ModelException(where + " lists a decoder file but has no \"decoder\" section with its "
+                    + "dimensions");
+        }
+        int[] map = null;
+        if (dec != null) {
+            requirePositive(dec.prefixDim(), "decoder.prefix_dim", where);
+            requirePositive(dec.vocabSize(), "decoder.vocab_size", where);
+            if (!dec.prefixDim().equals(m.embeddingDim())) {
+                throw new ModelException(where + ": decoder.prefix_dim must equal embedding_dim: expected "
+                        + m.embeddingDim() + ", found " + dec.prefixDim());
+            }
+            if (dec.vocabMap() != null) {
+                Path mapFile = files.get(dec.vocabMap());
+                if (mapFile == null) {
+                    throw new ModelException(where + ": decoder.vocab_map names \"" + dec.vocabMap()
+                            + "\", which is not a key of files " + files.keySet());
+                }
+                map = readVocabularyMap(mapFile, dec.vocabSize());
+            }
+        }
+        BundleManifest.TokenizerSpec tok = m.tokenizer();
+        if (tok != null && tok.vocabSize() != null && tok.eotId() != null
+                && (tok.eotId() < 0 || tok.eotId() >= tok.vocabSize())) {
+            throw new ModelException(where + ": tokenizer.eot_id " + tok.eotId() + " is outside the vocabulary of "
+                    + tok.vocabSize());
+        }
+        return new ModelBundle(dir, m, Map.copyOf(files), map);
+    }
+
+    private static Path checkFile(Path dir, String key, BundleManifest.FileEntry entry, boolean verify,
+                                  String where) {
+        if (entry == null || entry.path() == null || entry.path().isBlank()) {
+            throw new ModelException(where + ": files." + key + " has no path");
+        }
+        Path p = dir.resolve(entry.path()).normalize();
+        if (!p.startsWith(dir)) {
+            throw new ModelException(where + ": files." + key + " path " + entry.path()
+                    + " points outside the bundle directory; bundle files must be inside it");
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new ModelException("bundle file " + key + " (" + p + ") is missing; the bundle is incomplete: "
+                    + "copy it again");
+        }
+        if (verify) {
+            if (entry.sha256() == null || !entry.sha256().matches("[0-9a-fA-F]{64}")) {
+                throw new ModelException(where + ": files." + key + " has no valid sha256 (64 hex digits), found "
+                        + quoted(entry.sha256()));
+            }
+            String actual = sha256(p);
+            if (!actual.equalsIgnoreCase(entry.sha256())) {
+                throw new ModelException("bundle file " + key + " (" + p + ") fails its checksum: sha256 expected "
+                        + entry.sha256().toLowerCase() + ", found " + actual + "; the file is corrupt or was "
+                        + "replaced: copy the bundle again (or skip verification only if you changed it on purpose)");
+            }
+        }
+        return p;
+    }
+
+    /** Lower-case hex SHA-256 of a file. */
+    public static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new ModelException("cannot read " + file + " to check its sha256: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /**
+     * Reads a vocabulary map: a JSON array of {@code decoderVocabSize} integers, each a tokenizer id or -1.
+     *
+     * @throws ModelException naming the file if it is not such an array
+     */
+    public static int[] readVocabularyMap(Path file, int decoderVocabSize) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ModelException("vocabulary map " + file + " is not readable JSON: " + e.getMessage(), e);
+        }
+        if (node == null || !node.isArray()) {
+            throw new ModelException("vocabulary map " + file + " must be a JSON array of tokenizer ids");
+        }
+        if (node.size() != decoderVocabSize) {
+            throw new ModelException("vocabulary map " + file + " must have one entry per decoder id: expected "
+                    + decoderVocabSize + ", found " + node.size());
+        }
+        int[] map = new int[node.size()];
+        for (int i = 0; i < map.length; i++) {
+            JsonNode v = node.get(i);
+            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < -1) {
+                throw new ModelException("vocabulary map " + file + ": entry " + i + " is " + v
+                        + "; entries are tokenizer ids (>= 0) or -1");
+            }
+            map[i] = v.intValue();
+        }
+        return map;
+    }
+
+    private static void requirePositive(Integer v, String field, String where) {
+        if (v == null || v <= 0) {
+            throw new ModelException(where + ": " + field + " must be a positive integer, found " + v);
+        }
+    }
+
+    private static String quoted(String s) {
+        return s == null ? "nothing" : "\"" + s + "\"";
+    }
+
+    /** The bundle directory (absolute). */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The parsed manifest. */
+    public BundleManifest manifest() {
+        return manifest;
+    }
+
+    /** The bundle's name. */
+    public String name() {
+        return manifest.name();
+    }
+
+    /** CLIP embedding length (encoders, memory and decoder prefix). */
+    public int embeddingDimension() {
+        return manifest.embeddingDim();
+    }
+
+    /** The file of a component key, if the bundle has it. */
+    public Optional<Path> file(String key) {
+        return Optional.ofNullable(files.get(key));
+    }
+
+    /** The decoder model, if the bundle has one. */
+    public Optional<Path> decoderFile() {
+        return file(DECODER);
+    }
+
+    /** The image tower, if the bundle has one. */
+    public Optional<Path> imageEncoderFile() {
+        return file(IMAGE_ENCODER);
+    }
+
+    /** The text tower, if the bundle has one. */
+    public Optional<Path> textEncoderFile() {
+        return file(TEXT_ENCODER);
+    }
+
+    /** The decoder's vocabulary map (decoder id to tokenizer id, -1 for none), or null for the identity. */
+    public int[] vocabularyMap() {
+        return vocabularyMap == null ? null : vocabularyMap.clone();
+    }
+
+    /** The tokenizer's vocabulary size (49408 for CLIP when the manifest does not say). */
+    public int tokenizerVocabularySize() {
+        BundleManifest.TokenizerSpec t = manifest.tokenizer();
+        return t != null && t.vocabSize() != null ? t.vocabSize() : 49408;
+    }
+
+    /** The end-of-text tokenizer id (generation section, then tokenizer section, then CLIP's 49407). */
+    public int endOfText() {
+        if (manifest.generation() != null && manifest.generation().eotId() != null) {
+            return manifest.generation().eotId();
+        }
+        BundleManifest.TokenizerSpec t = manifest.tokenizer();
+        return t != null && t.eotId() != null ? t.eotId() : 49407;
+    }
+
+    /** The default token limit (30 when the manifest does not say). */
+    public int maxTokens() {
+        return manifest.generation() != null && manifest.generation().maxTokens() != null
+                ? manifest.generation().maxTokens() : 30;
+    }
+
+    /** The name of the tokenizer vocabulary file, or null. */
+    public String vocabularyFileName() {
+        return manifest.tokenizer() == null ? null : manifest.tokenizer().vocabulary();
+    }
+
+    /**
+     * Finds the tokenizer vocabulary: {@code userPath} itself when it is a file, the manifest's file name inside
+     * {@code userPath} when it is a directory, then inside the bundle directory.
+     *
+     * @param userPath a file or directory the user gave, or null
+     * @return the vocabulary file, or empty when none of those places has it
+     */
+    public Optional<Path> findVocabulary(Path userPath) {
+        String name = vocabularyFileName();
+        List<Path> candidates = new ArrayList<>();
+        if (userPath != null) {
+            if (Files.isRegularFile(userPath)) {
+                return Optional.of(userPath);
+            }
+            if (name != null) {
+                candidates.add(userPath.resolve(name));
+            }
+        }
+        if (name != null) {
+            candidates.add(directory.resolve(name));
+        }
+        for (Path c : candidates) {
+            if (Files.isRegularFile(c)) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String toString() {
+        return "ModelBundle[" + manifest.name() + " at " + directory + ", files " + files.keySet() + "]";
+    }
+}

@@ -1,0 +1,576 @@
+package dev.decap.onnx.decoding;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.decap.ClosedException;
+import dev.decap.ConfigurationException;
+import dev.decap.InferenceException;
+import dev.decap.InvalidInputException;
+import dev.decap.ModelException;
+import dev.decap.decoding.LanguageModel;
+import dev.decap.onnx.OnnxOptions;
+import dev.decap.onnx.internal.GatherGraph;
+import dev.decap.onnx.internal.OrtSessions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * DeCap's GPT-2 decoder ({@code decoder.onnx}: one graph, one position per call, key/value cache in and out) as a
+ * {@link LanguageModel} on ONNX Runtime.
+ *
+ * <p><b>Key/value cache.</b> A {@link Session} runs the prefix once and then one token per step. The
+ * {@code present.*} tensors a step returns are fed, as they are, as the next step's {@code past_key_values.*}: the
+ * cache never leaves ONNX Runtime's memory and the prefix is never re-run. When rows are reordered (beam search) or
+ * dropped (finished sequences), the cache rows are gathered by a tiny ONNX {@code Gather} graph
+ * ({@link CacheReorder#ONNX_GATHER}, the default), or copied through Java buffers ({@link CacheReorder#JAVA_COPY},
+ * kept for comparison). Each step's {@code OrtSession.Result} owns its tensors and is closed right after the next
+ * step has run, or when the session closes, on every path.
+ *
+ * <p>Thread-safe: one {@code OrtSession} serves every caller; sessions are independent. {@link #close()} waits for
+ * running steps and is idempotent; afterwards every call throws {@link ClosedException}.
+ */
+public final class OnnxLanguageModel implements LanguageModel {
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxLanguageModel.class);
+
+    /** How cache rows are reordered when the batch changes. */
+    public enum CacheReorder {
+        /** A Gather graph run by ONNX Runtime: the cache stays in native memory. */
+        ONNX_GATHER,
+        /** Copy the cache into Java buffers, gather the rows, and wrap them as new tensors. */
+        JAVA_COPY
+    }
+
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final OrtSession gatherSession;
+    private final String source;
+    private final int layers;
+    private final int heads;
+    private final int headDim;
+    private final int prefixDim;
+    private final int vocabularySize;
+    private final CacheReorder reorder;
+    private final String[] pastNames;
+    private final String[] presentNames;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private OnnxLanguageModel(Builder b) {
+        this.env = OrtSessions.environment();
+        this.source = b.modelPath.toString();
+        this.reorder = b.reorder;
+        OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
+        OrtSession g = null;
+        try {
+            Layout layout = Layout.of(s, source);
+            this.layers = layout.layers;
+            this.heads = layout.heads;
+            this.headDim = layout.headDim;
+            this.prefixDim = layout.prefixDim;
+            this.vocabularySize = layout.vocab;
+            this.pastNames = new String[2 * layers];
+            this.presentNames = new String[2 * layers];
+            for (int i = 0; i < layers; i++) {
+                pastNames[2 * i] = "past_key_values." + i + ".key";
+                pastNames[2 * i + 1] = "past_key_values." + i + ".value";
+                presentNames[2 * i] = "present." + i + ".key";
+                presentNames[2 * i + 1] = "present." + i + ".value";
+            }
+            if (reorder == CacheReorder.ONNX_GATHER) {
+                try (OrtSession.SessionOptions gso = gatherOptions(b.options)) {
+                    g = env.createSession(GatherGraph.model(2 * layers, 4), gso);
+                } catch (OrtException e) {
+                    throw new ModelException("cannot create the key/value cache gather graph: " + e.getMessage(), e);
+                }
+            }
+        } catch (RuntimeException e) {
+            closeQuietly(s);
+            closeQuietly(g);
+            throw e;
+        }
+        this.session = s;
+        this.gatherSession = g;
+        LOG.debug("loaded decoder {}: {} layers, {} heads of {}, prefix {}, vocabulary {}", source, layers, heads,
+                headDim, prefixDim, vocabularySize);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Options of the gather graph. A row copy gains nothing from intra-op threads; measured on the full-size
+     * decoder (beam 5, 2 shared cores) a 2-thread gather grew from 9 to 17 ms per step between steps 10 and 20,
+     * one thread stays flat. Without the arena each step's (larger) cache is a plain allocation that is freed when
+     * its result closes, instead of a new arena chunk per step.
+     */
+    private static OrtSession.SessionOptions gatherOptions(OnnxOptions options) throws OrtException {
+        OrtSession.SessionOptions so = options.toSessionOptions();
+        try {
+            so.setIntraOpNumThreads(1);
+            so.setCPUArenaAllocator(false);
+            return so;
+        } catch (OrtException | RuntimeException e) {
+            so.close();
+            throw e;
+        }
+    }
+
+    /** Opens {@code decoder.onnx} with default options. */
+    public static OnnxLanguageModel open(Path modelPath) {
+        return builder().modelPath(modelPath).build();
+    }
+
+    @Override
+    public int prefixDimension() {
+        return prefixDim;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** Number of transformer layers (pairs of cache tensors). */
+    public int layers() {
+        return layers;
+    }
+
+    /** Number of attention heads. */
+    public int heads() {
+        return heads;
+    }
+
+    /** Width of one attention head. */
+    public int headDimension() {
+        return headDim;
+    }
+
+    /** How cache rows are reordered. */
+    public CacheReorder cacheReorder() {
+        return reorder;
+    }
+
+    @Override
+    public Session start(float[][] prefixes) {
+        if (prefixes == null || prefixes.length == 0) {
+            throw new InvalidInputException("no prefixes to decode; pass at least one prefix vector");
+        }
+        int b = prefixes.length;
+        float[] flat = new float[b * prefixDim];
+        for (int r = 0; r < b; r++) {
+            float[] p = prefixes[r];
+            if (p == null || p.length != prefixDim) {
+                throw new InvalidInputException("prefix " + r + " has the wrong dimension: expected " + prefixDim
+                        + ", found " + (p == null ? "null" : p.length));
+            }
+            System.arraycopy(p, 0, flat, r * prefixDim, prefixDim);
+        }
+        OnnxSession s = new OnnxSession(b);
+        try {
+            s.first(flat);
+            return s;
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** Releases the ONNX Runtime sessions; waits for running steps. Idempotent. */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                closeQuietly(session);
+                closeQuietly(gatherSession);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Runs the decoder under the read lock, so that {@link #close()} never frees a session in use. */
+    private OrtSession.Result run(OrtSession s, Map<String, OnnxTensor> inputs, String what) {
+        lock.readLock().lock();
+        try {
+            if (closed) {
+                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
+            }
+            return s.run(inputs);
+        } catch (OrtException e) {
+            throw new InferenceException("ONNX Runtime failed to run " + what + " of decoder " + source + ": "
+                    + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private OnnxTensor floatTensor(float[] data, long[] shape) {
+        try {
+            return OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape);
+        } catch (OrtException e) {
+            throw new InferenceException("cannot create an input tensor for decoder " + source + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private OnnxTensor longTensor(long[] data, long[] shape) {
+        try {
+            return OnnxTensor.createTensor(env, LongBuffer.wrap(data), shape);
+        } catch (OrtException e) {
+            throw new InferenceException("cannot create an input tensor for decoder " + source + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private OnnxTensor boolTensor(boolean value) {
+        try {
+            ByteBuffer buf = ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder());
+            buf.put(0, (byte) (value ? 1 : 0));
+            return OnnxTensor.createTensor(env, buf, new long[] {1}, OnnxJavaType.BOOL);
+        } catch (OrtException e) {
+            throw new InferenceException("cannot create an input tensor for decoder " + source + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("failed to close {}: {}", c, e.toString());
+            }
+        }
+    }
+
+    /**
+     * One batch of growing sequences. Ownership: {@code step} (the last decoder run) owns the logits and the
+     * present tensors; {@code gathered} (the last gather run, or Java-built tensors) owns reordered cache tensors.
+     * Both are closed as soon as the next decoder run has consumed them, and by {@link #close()}.
+     */
+    private final class OnnxSession implements Session {
+        private int rows;
+        private int pastLength;
+        private OrtSession.Result step;
+        private AutoCloseable gathered;
+        private boolean sessionClosed;
+
+        OnnxSession(int rows) {
+            this.rows = rows;
+        }
+
+        void first(float[] prefixes) {
+            OnnxTensor[] past = new OnnxTensor[2 * layers];
+            try {
+                for (int i = 0; i < past.length; i++) {
+                    past[i] = floatTensor(new float[0], new long[] {rows, heads, 0, headDim});
+                }
+                runStep(prefixes, new long[rows], true, past);
+            } finally {
+                for (OnnxTensor t : past) {
+                    closeQuietly(t);
+                }
+            }
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public float[][] logits() {
+            ensureOpen();
+            OnnxTensor logits = output(step, "logits");
+            FloatBuffer buf = logits.getFloatBuffer();
+            if (buf.remaining() != (long) rows * vocabularySize) {
+                throw new InferenceException("decoder " + source + " returned " + buf.remaining()
+                        + " logits, expected " + rows + " x " + vocabularySize);
+            }
+            float[][] out = new float[rows][vocabularySize];
+            for (int r = 0; r < rows; r++) {
+                buf.get(out[r]);
+            }
+            return out;
+        }
+
+        @Override
+        public void advance(int[] nextTokens, int[] parentRows) {
+            ensureOpen();
+            if (nextTokens == null || parentRows == null || nextTokens.length != parentRows.length
+                    || nextTokens.length == 0) {
+                throw new InvalidInputException("advance needs one token and one parent row per new row, found "
+                        + (nextTokens == null ? "null" : nextTokens.length) + " tokens and "
+                        + (parentRows == null ? "null" : parentRows.length) + " parents");
+            }
+            int n = nextTokens.length;
+            boolean identity = n == rows;
+            long[] ids = new long[n];
+            for (int r = 0; r < n; r++) {
+                if (parentRows[r] < 0 || parentRows[r] >= rows) {
+                    throw new InvalidInputException("parent row " + parentRows[r] + " is out of range: expected 0.."
+                            + (rows - 1));
+                }
+                if (nextTokens[r] < 0 || nextTokens[r] >= vocabularySize) {
+                    throw new InvalidInputException("token " + nextTokens[r] + " is out of range: expected 0.."
+                            + (vocabularySize - 1));
+                }
+                identity &= parentRows[r] == r;
+                ids[r] = nextTokens[r];
+            }
+            try {
+                OnnxTensor[] past = new OnnxTensor[2 * layers];
+                for (int i = 0; i < past.length; i++) {
+                    past[i] = output(step, presentNames[i]);
+                }
+                if (!identity) {
+                    past = gather(past, parentRows);
+                }
+                rows = n;
+                runStep(new float[n * prefixDim], ids, false, past);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** Runs one decoder step on {@code past}, then releases the previous step's and gather's tensors. */
+        private void runStep(float[] prefix, long[] ids, boolean usePrefix, OnnxTensor[] past) {
+            Map<String, OnnxTensor> in = new HashMap<>();
+            try (OnnxTensor prefixT = floatTensor(prefix, new long[] {rows, prefixDim});
+                 OnnxTensor idsT = longTensor(ids, new long[] {rows, 1});
+                 OnnxTensor useT = boolTensor(usePrefix)) {
+                in.put("prefix", prefixT);
+                in.put("input_ids", idsT);
+                in.put("use_prefix", useT);
+                for (int i = 0; i < past.length; i++) {
+                    in.put(pastNames[i], past[i]);
+                }
+                OrtSession.Result next = run(session, in, usePrefix ? "the prefix step" : "a token step");
+                OrtSession.Result previous = step;
+                AutoCloseable previousGathered = gathered;
+                step = next;
+                gathered = null;
+                closeQuietly(previous);
+                closeQuietly(previousGathered);
+                pastLength++;
+            }
+        }
+
+        private OnnxTensor[] gather(OnnxTensor[] present, int[] parentRows) {
+            closeQuietly(gathered);
+            gathered = null;
+            if (reorder == CacheReorder.ONNX_GATHER) {
+                long[] idx = new long[parentRows.length];
+                for (int r = 0; r < idx.length; r++) {
+                    idx[r] = parentRows[r];
+                }
+                Map<String, OnnxTensor> in = new HashMap<>();
+                try (OnnxTensor indices = longTensor(idx, new long[] {idx.length})) {
+                    in.put("indices", indices);
+                    for (int i = 0; i < present.length; i++) {
+                        in.put(GatherGraph.input(i), present[i]);
+                    }
+                    OrtSession.Result r = run(gatherSession, in, "the cache gather");
+                    gathered = r;
+                    OnnxTensor[] out = new OnnxTensor[present.length];
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = output(r, GatherGraph.output(i));
+                    }
+                    return out;
+                }
+            }
+            TensorList list = new TensorList(present.length);
+            gathered = list;
+            int rowFloats = heads * pastLength * headDim;
+            for (int i = 0; i < present.length; i++) {
+                FloatBuffer src = present[i].getFloatBuffer();
+                FloatBuffer dst = ByteBuffer.allocateDirect(parentRows.length * rowFloats * Float.BYTES)
+                        .order(ByteOrder.nativeOrder()).asFloatBuffer();
+                for (int r = 0; r < parentRows.length; r++) {
+                    dst.put(src.slice(parentRows[r] * rowFloats, rowFloats));
+                }
+                dst.rewind();
+                try {
+                    list.tensors[i] = OnnxTensor.createTensor(env, dst,
+                            new long[] {parentRows.length, heads, pastLength, headDim});
+                } catch (OrtException e) {
+                    throw new InferenceException("cannot create a cache tensor: " + e.getMessage(), e);
+                }
+            }
+            return list.tensors;
+        }
+
+        private OnnxTensor output(OrtSession.Result result, String name) {
+            OnnxValue v = result.get(name).orElseThrow(() -> new InferenceException("decoder " + source
+                    + " returned no output " + name));
+            if (!(v instanceof OnnxTensor t)) {
+                throw new InferenceException("decoder output " + name + " of " + source + " is not a tensor");
+            }
+            return t;
+        }
+
+        private void ensureOpen() {
+            if (sessionClosed) {
+                throw new ClosedException("this decoding session is closed (or failed); start a new one");
+            }
+            if (closed) {
+                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!sessionClosed) {
+                sessionClosed = true;
+                closeQuietly(step);
+                closeQuietly(gathered);
+                step = null;
+                gathered = null;
+            }
+        }
+    }
+
+    /** Cache tensors built in Java ({@link CacheReorder#JAVA_COPY}); closes them together. */
+    private static final class TensorList implements AutoCloseable {
+        final OnnxTensor[] tensors;
+
+        TensorList(int n) {
+            this.tensors = new OnnxTensor[n];
+        }
+
+        @Override
+        public void close() {
+            for (OnnxTensor t : tensors) {
+                closeQuietly(t);
+            }
+        }
+    }
+
+    /** Dimensions read from the decoder's inputs and outputs, checked against the I/O contract. */
+    private record Layout(int layers, int heads, int headDim, int prefixDim, int vocab) {
+        static Layout of(OrtSession s, String source) {
+            try {
+                Map<String, NodeInfo> in = s.getInputInfo();
+                Map<String, NodeInfo> out = s.getOutputInfo();
+                long[] prefix = shape(in, "prefix", 2, OnnxJavaType.FLOAT, source, "input");
+                shape(in, "input_ids", 2, OnnxJavaType.INT64, source, "input");
+                shape(in, "use_prefix", 1, OnnxJavaType.BOOL, source, "input");
+                long[] logits = shape(out, "logits", 2, OnnxJavaType.FLOAT, source, "output");
+                int layers = 0;
+                while (in.containsKey("past_key_values." + layers + ".key")) {
+                    layers++;
+                }
+                if (layers == 0) {
+                    throw new ModelException("decoder " + source + " has no input past_key_values.0.key; expected "
+                            + "the KV-cache decoder (inputs prefix, input_ids, use_prefix, past_key_values.{i}.key/"
+                            + "value), found inputs " + in.keySet());
+                }
+                int expectedInputs = 3 + 2 * layers;
+                if (in.size() != expectedInputs || out.size() != 1 + 2 * layers) {
+                    throw new ModelException("decoder " + source + " has the wrong number of inputs/outputs: expected "
+                            + expectedInputs + " inputs and " + (1 + 2 * layers) + " outputs for " + layers
+                            + " layers, found " + in.size() + " and " + out.size());
+                }
+                long[] first = shape(in, "past_key_values.0.key", 4, OnnxJavaType.FLOAT, source, "input");
+                for (int i = 0; i < layers; i++) {
+                    for (String kind : new String[] {"key", "value"}) {
+                        long[] p = shape(in, "past_key_values." + i + "." + kind, 4, OnnxJavaType.FLOAT, source,
+                                "input");
+                        long[] q = shape(out, "present." + i + "." + kind, 4, OnnxJavaType.FLOAT, source, "output");
+                        if (p[1] != first[1] || p[3] != first[3] || q[1] != first[1] || q[3] != first[3]) {
+                            throw new ModelException("decoder " + source + ": cache tensors of layer " + i
+                                    + " disagree on heads/head size with layer 0");
+                        }
+                    }
+                }
+                if (first[1] <= 0 || first[3] <= 0 || prefix[1] <= 0 || logits[1] <= 0) {
+                    throw new ModelException("decoder " + source + " must have fixed heads, head size, prefix and "
+                            + "vocabulary dimensions, found past " + java.util.Arrays.toString(first) + ", prefix "
+                            + java.util.Arrays.toString(prefix) + ", logits " + java.util.Arrays.toString(logits));
+                }
+                return new Layout(layers, (int) first[1], (int) first[3], (int) prefix[1], (int) logits[1]);
+            } catch (OrtException e) {
+                throw new ModelException("cannot read the inputs and outputs of decoder " + source + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        private static long[] shape(Map<String, NodeInfo> infos, String name, int rank, OnnxJavaType type,
+                                    String source, String kind) {
+            NodeInfo info = infos.get(name);
+            if (info == null) {
+                throw new ModelException("decoder " + source + " has no " + kind + " named " + name + "; found "
+                        + infos.keySet() + " (see docs/model-bundle.md for the decoder's I/O contract)");
+            }
+            if (!(info.getInfo() instanceof TensorInfo t)) {
+                throw new ModelException("decoder " + kind + " " + name + " of " + source + " is not a tensor");
+            }
+            if (t.type != type) {
+                throw new ModelException("decoder " + kind + " " + name + " of " + source + " has the wrong type: "
+                        + "expected " + type + ", found " + t.type);
+            }
+            if (t.getShape().length != rank) {
+                throw new ModelException("decoder " + kind + " " + name + " of " + source + " has the wrong rank: "
+                        + "expected " + rank + ", found " + t.getShape().length);
+            }
+            return t.getShape();
+        }
+    }
+
+    /** Builder. The model path is required. */
+    public static final class Builder {
+        private Path modelPath;
+        private OnnxOptions options = OnnxOptions.DEFAULT;
+        private CacheReorder reorder = CacheReorder.ONNX_GATHER;
+
+        private Builder() {
+        }
+
+        /** Required: the path of {@code decoder.onnx}. */
+        public Builder modelPath(Path path) {
+            this.modelPath = path;
+            return this;
+        }
+
+        /** Optional. Default: {@link OnnxOptions#DEFAULT}. */
+        public Builder onnxOptions(OnnxOptions options) {
+            this.options = options;
+            return this;
+        }
+
+        /** Optional. Default: {@link CacheReorder#ONNX_GATHER}. */
+        public Builder cacheReorder(CacheReorder reorder) {
+            this.reorder = reorder;
+            return this;
+        }
+
+        public OnnxLanguageModel build() {
+            if (modelPath == null) {
+                throw new ConfigurationException("modelPath is required; pass the path of decoder.onnx");
+            }
+            if (options == null || reorder == null) {
+                throw new ConfigurationException("onnxOptions and cacheReorder must not be null");
+            }
+            return new OnnxLanguageModel(this);
+        }
+    }
+}

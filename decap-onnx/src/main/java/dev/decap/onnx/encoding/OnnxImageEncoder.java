@@ -1,0 +1,282 @@
+package dev.decap.onnx.encoding;
+
+import dev.decap.ConfigurationException;
+import dev.decap.InvalidInputException;
+import dev.decap.encoding.ImageEncoder;
+import dev.decap.image.ClipPreprocessor;
+import dev.decap.onnx.OnnxOptions;
+import dev.decap.onnx.encoding.ClipLayout.Tower;
+
+import java.awt.image.BufferedImage;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A CLIP image encoder running on ONNX Runtime: image → CLIP preprocessing (shorter side resized bicubically to S,
+ * centre crop S×S, normalised CHW floats) → model → embedding.
+ *
+ * <p>Embeddings are those of the model's {@code image_embeds} output: unnormalised for the {@code decap} and
+ * {@code xenova} layouts (as CLIP's {@code encode_image}), L2-normalised for {@code hf}. Normalise before
+ * comparing (DeCap does).
+ *
+ * <p><b>Thread safety:</b> one instance, holding one ONNX Runtime session, serves any number of threads at once;
+ * calls do not block each other. {@link #close()} waits for calls in flight, is idempotent, and afterwards every
+ * call throws {@link dev.decap.ClosedException}.
+ *
+ * <p><b>Batching:</b> {@link #encodeAll} and {@link #encodePixelsAll} run up to {@link #maxBatchSize()} images per
+ * model call; preprocessing runs on the calling thread.
+ */
+public final class OnnxImageEncoder implements ImageEncoder {
+    private final ClipModel model;
+    private final ClipPreprocessor preprocessor;
+    private final int maxBatchSize;
+
+    private OnnxImageEncoder(ClipModel model, ClipPreprocessor preprocessor, int maxBatchSize) {
+        this.model = model;
+        this.preprocessor = preprocessor;
+        this.maxBatchSize = model.batchLimit(maxBatchSize);
+    }
+
+    /** A builder; {@link Builder#model(Path)} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public int dimension() {
+        return model.dimension();
+    }
+
+    /** The layout the model was loaded with (detected or declared). */
+    public ClipLayout layout() {
+        return model.binding().layout();
+    }
+
+    /** Side S of the square images the model takes (224 for ViT-B/32). */
+    public int imageSize() {
+        return model.binding().imageSize();
+    }
+
+    /** Length of one preprocessed image: {@code 3 * S * S} floats. */
+    public int pixelCount() {
+        int s = imageSize();
+        return 3 * s * s;
+    }
+
+    /** The preprocessing applied by {@link #encode} and {@link #encodeAll}. */
+    public ClipPreprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    /** Most images run in one model call. */
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    ClipModel clipModel() {
+        return model;
+    }
+
+    /** The model file. */
+    public Path modelPath() {
+        return model.path();
+    }
+
+    /**
+     * Encodes one image.
+     *
+     * @throws InvalidInputException if the image is null or empty
+     */
+    @Override
+    public float[] encode(BufferedImage image) {
+        model.ensureOpen();
+        float[] pixels = new float[pixelCount()];
+        preprocess(image, "image", pixels, 0);
+        FloatBuffer buf = ClipModel.directFloats(pixelCount());
+        buf.put(pixels);
+        buf.rewind();
+        return model.encodePixels(buf, 1)[0];
+    }
+
+    /**
+     * Encodes several images in batched model calls, one embedding per image, in order.
+     *
+     * @throws InvalidInputException if the list is null or empty, or an image is null or empty
+     */
+    @Override
+    public List<float[]> encodeAll(List<BufferedImage> images) {
+        if (images == null || images.isEmpty()) {
+            throw new InvalidInputException("no images to encode: the list is "
+                    + (images == null ? "null" : "empty") + "; pass at least one image");
+        }
+        model.ensureOpen();
+        List<float[]> out = new ArrayList<>(images.size());
+        int size = pixelCount();
+        float[] chunk = null;
+        for (int from = 0; from < images.size(); from += maxBatchSize) {
+            int to = Math.min(images.size(), from + maxBatchSize);
+            if (chunk == null || chunk.length != (to - from) * size) {
+                chunk = new float[(to - from) * size];
+            }
+            for (int i = from; i < to; i++) {
+                preprocess(images.get(i), "image " + i, chunk, (i - from) * size);
+            }
+            FloatBuffer buf = ClipModel.directFloats(chunk.length);
+            buf.put(chunk);
+            buf.rewind();
+            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
+        }
+        return out;
+    }
+
+    /**
+     * Encodes one image already preprocessed into CLIP's form: {@code 3 × S × S} floats, channel-major (CHW),
+     * RGB, normalised with CLIP's mean and std. For callers with their own preprocessing.
+     *
+     * @throws InvalidInputException if the array is null, has the wrong length, or holds NaN or infinity
+     */
+    public float[] encodePixels(float[] chw) {
+        model.ensureOpen();
+        FloatBuffer buf = ClipModel.directFloats(pixelCount());
+        buf.put(checkPixels(chw, "pixels"));
+        buf.rewind();
+        return model.encodePixels(buf, 1)[0];
+    }
+
+    /** Batched {@link #encodePixels(float[])}: one embedding per tensor, in order. */
+    public List<float[]> encodePixelsAll(List<float[]> chw) {
+        if (chw == null || chw.isEmpty()) {
+            throw new InvalidInputException("no pixel tensors to encode: the list is "
+                    + (chw == null ? "null" : "empty") + "; pass at least one");
+        }
+        model.ensureOpen();
+        List<float[]> out = new ArrayList<>(chw.size());
+        int size = pixelCount();
+        for (int from = 0; from < chw.size(); from += maxBatchSize) {
+            int to = Math.min(chw.size(), from + maxBatchSize);
+            FloatBuffer buf = ClipModel.directFloats((to - from) * size);
+            for (int i = from; i < to; i++) {
+                buf.put(checkPixels(chw.get(i), "pixels " + i));
+            }
+            buf.rewind();
+            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
+        }
+        return out;
+    }
+
+    private void preprocess(BufferedImage image, String what, float[] dest, int offset) {
+        if (image == null) {
+            throw new InvalidInputException(what + " is null; pass a decoded image (see ImageLoader)");
+        }
+        if (image.getWidth() <= 0 || image.getHeight() <= 0) {
+            throw new InvalidInputException(what + " is empty (" + image.getWidth() + "x" + image.getHeight()
+                    + "); pass an image of at least 1x1 pixels");
+        }
+        preprocessor.preprocess(image, dest, offset);
+    }
+
+    private float[] checkPixels(float[] chw, String what) {
+        if (chw == null) {
+            throw new InvalidInputException(what + " are null; pass 3 x " + imageSize() + " x " + imageSize()
+                    + " normalised CHW floats");
+        }
+        if (chw.length != pixelCount()) {
+            throw new InvalidInputException(what + " have the wrong length for 3 x " + imageSize() + " x "
+                    + imageSize() + " CHW floats: expected " + pixelCount() + ", found " + chw.length);
+        }
+        for (int i = 0; i < chw.length; i++) {
+            if (!Float.isFinite(chw[i])) {
+                throw new InvalidInputException(what + " hold " + chw[i] + " at index " + i
+                        + "; pixels must be finite");
+            }
+        }
+        return chw;
+    }
+
+    /** Waits for calls in flight and releases the ONNX Runtime session. Idempotent. */
+    @Override
+    public void close() {
+        model.close();
+    }
+
+    @Override
+    public String toString() {
+        return "OnnxImageEncoder[" + model.path() + ", layout=" + layout() + ", dimension=" + dimension()
+                + ", imageSize=" + imageSize() + "]";
+    }
+
+    /** Builder; {@link #model} is required. */
+    public static final class Builder {
+        private Path model;
+        private ClipLayout layout;
+        private OnnxOptions options;
+        private ClipPreprocessor preprocessor;
+        private Integer maxBatchSize;
+        private Integer dimension;
+
+        private Builder() {
+        }
+
+        /** Required. The image tower's ONNX file (for the {@code hf} layout, the combined {@code model.onnx}). */
+        public Builder model(Path model) {
+            this.model = model;
+            return this;
+        }
+
+        /** Optional. Default: detected from the model's input and output names. */
+        public Builder layout(ClipLayout layout) {
+            this.layout = layout;
+            return this;
+        }
+
+        /** Optional. Default: {@link OnnxOptions#DEFAULT} (CPU). */
+        public Builder options(OnnxOptions options) {
+            this.options = options;
+            return this;
+        }
+
+        /**
+         * Optional. How images are turned into pixels: size, mean and std (a bundle's {@code clip} section).
+         * Default: CLIP's preprocessing at the model's image size (224 where the model does not fix it).
+         */
+        public Builder preprocessor(ClipPreprocessor preprocessor) {
+            this.preprocessor = preprocessor;
+            return this;
+        }
+
+        /** Optional. Most images per model call; larger lists are split. Default: 32. */
+        public Builder maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        /** Optional. The embedding length the model must produce, checked at load. Default: whatever it produces. */
+        public Builder dimension(int dimension) {
+            this.dimension = dimension;
+            return this;
+        }
+
+        /**
+         * Loads and checks the model.
+         *
+         * @throws ConfigurationException if a required setting is missing or a value is out of range, or the
+         *                                options cannot be applied (e.g. CUDA without the GPU artifact)
+         * @throws dev.decap.ModelException if the model is missing, corrupt, or does not fit the layout
+         */
+        public OnnxImageEncoder build() {
+            if (model == null) {
+                throw new ConfigurationException("the image encoder model is not set; call model(path) with the "
+                        + "image tower's .onnx file");
+            }
+            int batch = ClipModel.positive(maxBatchSize, 32, "maxBatchSize");
+            int dim = ClipModel.positive(dimension, 0, "dimension");
+            int size = preprocessor != null ? preprocessor.size() : 0;
+            ClipModel clip = ClipModel.open(model, options, Tower.IMAGE, layout, size, 0, dim);
+            ClipPreprocessor pre = preprocessor != null ? preprocessor
+                    : ClipPreprocessor.builder().size(clip.binding().imageSize()).build();
+            return new OnnxImageEncoder(clip, pre, batch);
+        }
+    }
+}
