@@ -36,10 +36,11 @@ import java.util.concurrent.TimeUnit;
  * ./mvnw -B -o -q -pl decap-onnx -am test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
  *     -Dexec.executable=sh "-Dexec.args=-c 'mkdir -p target &amp;&amp; echo %classpath &gt; target/bench.classpath'" \
  *     -Dexec.classpathScope=test
- * java -Xmx8g -cp "$(cat decap-onnx/target/bench.classpath)" dev.decap.onnx.bench.ProjectionBenchmark
+ * java -cp "$(cat decap-onnx/target/bench.classpath)" dev.decap.onnx.bench.ProjectionBenchmark -p size=100000
+ * java -cp "$(cat decap-onnx/target/bench.classpath)" dev.decap.onnx.bench.ProjectionBenchmark -p size=1000000  *     -wi 1 -w 1 -i 2 -r 1
  * </pre>
- * Any JMH options may follow, e.g. {@code -p size=100000 -p batch=1}. The forked JVM gets {@code -Xmx8g}: a 1M bank
- * is 2 GB on the heap plus a 2 GB off-heap copy for ND4J.
+ * Any JMH options may follow, e.g. {@code -p batch=1}. The forked JVM gets {@code -Xmx8g}: a 1M bank is 2 GB on the
+ * heap plus a 2 GB off-heap copy for ND4J. Results and the machine are in docs/memory-and-projection.md.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
