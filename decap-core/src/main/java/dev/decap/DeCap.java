@@ -39,8 +39,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p><b>Thread safety:</b> a captioner is immutable and safe for concurrent callers as long as its components are
  * (the ONNX components of {@code decap-onnx} are). <b>Ownership:</b> the captioner owns the encoders and decoder
- * it was built with, and the memory bank if it is {@link AutoCloseable}: {@link #close()} closes them (once; later
- * calls do nothing). A closed captioner throws {@link ClosedException}.
+ * it was built with, and the projector and memory bank where they are {@link AutoCloseable}: {@link #close()}
+ * closes them (once; later calls do nothing). A closed captioner throws {@link ClosedException}.
  *
  * <p><b>Vectors:</b> image embeddings are L2-normalised before projection; the projected prefix handed to the
  * decoder is a unit vector.
@@ -243,14 +243,14 @@ public final class DeCap implements AutoCloseable {
         return closed.get();
     }
 
-    /** Closes the encoders, the decoder and a closeable memory bank. Idempotent. */
+    /** Closes the encoders, the decoder, and the projector and memory bank where they are closeable. Idempotent. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         RuntimeException first = null;
-        for (Object component : new Object[] {imageEncoder, textEncoder, decoder, memoryBank}) {
+        for (Object component : new Object[] {imageEncoder, textEncoder, decoder, projector, memoryBank}) {
             if (component instanceof AutoCloseable c) {
                 try {
                     c.close();

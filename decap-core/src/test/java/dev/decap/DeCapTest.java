@@ -99,7 +99,7 @@ class DeCapTest {
     }
 
     /** Snaps to the nearest memory entry, reporting it as the only contribution. */
-    static final class SnapProjector implements Projector {
+    static class SnapProjector implements Projector {
         @Override
         public Projection project(float[] unit, MemoryBank memory) {
             MemoryHit hit = memory.search(unit, 1).get(0);
@@ -318,6 +318,21 @@ class DeCapTest {
         assertEquals(1, decoder.closes.get());
         assertThrows(ClosedException.class, () -> decap.caption(solid(0)));
         assertThrows(ClosedException.class, () -> decap.captionEmbedding(new float[] {1, 0, 0}));
+    }
+
+    @Test
+    void closeable_projector_is_closed_with_the_captioner() {
+        AtomicInteger closes = new AtomicInteger();
+        final class ClosingProjector extends SnapProjector implements AutoCloseable {
+            @Override
+            public void close() {
+                closes.incrementAndGet();
+            }
+        }
+        DeCap decap = complete().projector(new ClosingProjector()).build();
+        decap.close();
+        decap.close();
+        assertEquals(1, closes.get());
     }
 
     @Test

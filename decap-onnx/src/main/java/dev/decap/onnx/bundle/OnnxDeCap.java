@@ -13,7 +13,7 @@ import dev.decap.onnx.decoding.OnnxLanguageModel;
 import dev.decap.onnx.encoding.ClipLayout;
 import dev.decap.onnx.encoding.OnnxImageEncoder;
 import dev.decap.onnx.encoding.OnnxTextEncoder;
-import dev.decap.projection.ProjectionDecoding;
+import dev.decap.onnx.projection.Projectors;
 import dev.decap.projection.Projector;
 import dev.decap.tokenization.ClipTokenizer;
 import dev.decap.tokenization.Tokenizer;
@@ -84,7 +84,10 @@ public final class OnnxDeCap {
             return this;
         }
 
-        /** Optional. Default: {@link ProjectionDecoding#create()} (DeCap's projection decoding, tau 0.01). */
+        /**
+         * Optional. Default: {@link Projectors#projectionDecoding()}: DeCap's projection decoding (tau 0.01), pure
+         * Java on all cores for one or two images, ND4J gemm for larger batches (see docs/memory-and-projection.md).
+         */
         public Builder projector(Projector projector) {
             this.projector = projector;
             return this;
@@ -244,7 +247,7 @@ public final class OnnxDeCap {
                     bank = InMemoryMemoryBank.encode(text, memoryCaptions, null);
                 }
                 DeCap.Builder b = DeCap.builder().imageEncoder(image).textEncoder(text).memoryBank(bank)
-                        .projector(projector != null ? projector : ProjectionDecoding.create()).decoder(decoder)
+                        .projector(projector != null ? projector : Projectors.projectionDecoding()).decoder(decoder)
                         .decodingOptions(decodingOptions != null ? decodingOptions
                                 : DecodingOptions.greedy(bundle.maxTokens()));
                 if (imageLoader != null) {
