@@ -379,6 +379,25 @@ def check_cached_equals_notebook(model, vocab, prefixes, cases):
 
 
 # ------------------------------------------------------------------------------------------ main
+FIXTURES_README = """# Test fixtures (generated; do not edit)
+
+Tiny random models and PyTorch golden outputs for the Java parity tests. Every file here is written by one
+command, run from the repository root (Debian: `apt-get install -y python3-torch python3-torchvision python3-onnx
+python3-regex libopenblas0-pthread`; `../shared/data` beside the repository):
+
+    /usr/bin/python3 tools/make_fixtures.py --seed {seed}
+
+Check that a fresh run reproduces these files: `/usr/bin/python3 tools/test_fixtures.py`.
+Contents and golden formats: `tools/README.md`; bundle format: `docs/model-bundle.md`.
+
+- `tiny/`: a complete bundle (decap-layout CLIP towers, decoder with a 4096-id vocabulary map).
+- `layouts/hf/`, `layouts/xenova/`: tiny CLIP towers with Hugging Face (optimum) and Xenova I/O names.
+- `official-layout/`: a decoder-only bundle converted by `tools/convert_checkpoint.py` from a random state dict in
+  the official DeCap checkpoint layout.
+- `golden/`: embeddings, greedy/beam decoding and full-pipeline references from the PyTorch implementation.
+"""
+
+
 def make_fixtures(out: Path, seed: int = 0, shared: Path = None, verify: bool = True) -> dict:
     from decap_tools.clip_export import dump_json, encode_texts, make_clip_fixtures
     from decap_tools.clip_tokenizer import ClipTokenizer
@@ -462,6 +481,7 @@ def make_fixtures(out: Path, seed: int = 0, shared: Path = None, verify: bool = 
             og["cases"])
     dump_json(og, out / "golden" / "decoder_official_layout.json")
 
+    (out / "README.md").write_text(FIXTURES_README.format(seed=seed))
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     log(f"fixtures written under {out}: {total} bytes in all")
     return {"verification": verification, "total_bytes": total}
