@@ -246,7 +246,7 @@ public final class OnnxOptions {
 
         /**
          * When intra-op threads busy-wait for work, see {@link Spinning}. Optional. Default:
-         * {@link Spinning#WITHIN_RUN} (measured on 2 cores: a full caption ~35 ms faster than with
+         * {@link Spinning#WITHIN_RUN} (measured on 2 cores by FullCaptionProfile: a full caption ~35 ms faster than with
          * {@link Spinning#ALWAYS}, decoder step unchanged).
          */
         public Builder spinning(Spinning spinning) {
