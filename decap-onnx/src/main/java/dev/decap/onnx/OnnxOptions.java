@@ -32,7 +32,25 @@ public final class OnnxOptions {
         CUDA
     }
 
-    /** Defaults: ONNX Runtime's thread choice, all optimisations, memory pattern on, CPU. */
+    /**
+     * Whether ONNX Runtime's intra-op worker threads busy-wait ("spin") for work instead of sleeping at once. Spinning
+     * shortens the hand-off between the operators of one run, but threads that go on spinning after the run has
+     * returned burn the cores that whatever runs next needs: on two cores, the image tower and the projection of a
+     * full caption each ran ~20 ms slower right after another session's run (see docs/performance-decoder.md).
+     */
+    public enum Spinning {
+        /** Spin inside a run and after it returns (ONNX Runtime's own default). */
+        ALWAYS,
+        /**
+         * Spin inside a run; stop as soon as the last concurrent run of the session returns (the default). Keeps the
+         * decoder's per-step speed and frees the cores between runs.
+         */
+        WITHIN_RUN,
+        /** Never spin: the least CPU, at the cost of a wake-up for every parallel operator. */
+        NEVER
+    }
+
+    /** Defaults: ONNX Runtime's thread choice, all optimisations, memory pattern on, spinning within a run, CPU. */
     public static final OnnxOptions DEFAULT = builder().build();
 
     private final int intraOpThreads;
@@ -41,6 +59,7 @@ public final class OnnxOptions {
     private final boolean memoryPattern;
     private final Provider provider;
     private final int deviceId;
+    private final Spinning spinning;
 
     private OnnxOptions(Builder b) {
         this.intraOpThreads = b.intraOpThreads;
@@ -49,6 +68,7 @@ public final class OnnxOptions {
         this.memoryPattern = b.memoryPattern;
         this.provider = b.provider;
         this.deviceId = b.deviceId;
+        this.spinning = b.spinning;
     }
 
     /** A builder with the defaults of {@link #DEFAULT}. */
@@ -86,6 +106,11 @@ public final class OnnxOptions {
         return deviceId;
     }
 
+    /** When intra-op threads busy-wait for work; see {@link Spinning}. */
+    public Spinning spinning() {
+        return spinning;
+    }
+
     /**
      * Creates ONNX Runtime session options from these settings. The caller owns (and must close) the result.
      *
@@ -95,6 +120,8 @@ public final class OnnxOptions {
     public OrtSession.SessionOptions toSessionOptions() {
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
         try {
+            so.addConfigEntry("session.intra_op.allow_spinning", spinning == Spinning.NEVER ? "0" : "1");
+            so.addConfigEntry("session.force_spinning_stop", spinning == Spinning.ALWAYS ? "0" : "1");
             if (intraOpThreads > 0) {
                 so.setIntraOpNumThreads(intraOpThreads);
             }
@@ -162,18 +189,21 @@ public final class OnnxOptions {
     public boolean equals(Object o) {
         return o instanceof OnnxOptions other && intraOpThreads == other.intraOpThreads
                 && interOpThreads == other.interOpThreads && optimization == other.optimization
-                && memoryPattern == other.memoryPattern && provider == other.provider && deviceId == other.deviceId;
+                && memoryPattern == other.memoryPattern && provider == other.provider && deviceId == other.deviceId
+                && spinning == other.spinning;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(intraOpThreads, interOpThreads, optimization, memoryPattern, provider, deviceId);
+        return java.util.Objects.hash(intraOpThreads, interOpThreads, optimization, memoryPattern, provider, deviceId,
+                spinning);
     }
 
     @Override
     public String toString() {
         return "OnnxOptions[intraOpThreads=" + intraOpThreads + ", interOpThreads=" + interOpThreads
-                + ", optimization=" + optimization + ", memoryPattern=" + memoryPattern + ", provider=" + provider
+                + ", optimization=" + optimization + ", memoryPattern=" + memoryPattern + ", spinning=" + spinning
+                + ", provider=" + provider
                 + (provider == Provider.CUDA ? ", deviceId=" + deviceId : "") + "]";
     }
 
@@ -185,6 +215,7 @@ public final class OnnxOptions {
         private boolean memoryPattern = true;
         private Provider provider = Provider.CPU;
         private int deviceId;
+        private Spinning spinning = Spinning.WITHIN_RUN;
 
         private Builder() {
         }
@@ -213,6 +244,16 @@ public final class OnnxOptions {
             return this;
         }
 
+        /**
+         * When intra-op threads busy-wait for work, see {@link Spinning}. Optional. Default:
+         * {@link Spinning#WITHIN_RUN} (measured on 2 cores by FullCaptionProfile: a full caption ~35 ms faster than with
+         * {@link Spinning#ALWAYS}, decoder step unchanged).
+         */
+        public Builder spinning(Spinning spinning) {
+            this.spinning = spinning;
+            return this;
+        }
+
         /** Run on CPU (default) or on CUDA device 0. */
         public Builder provider(Provider provider) {
             this.provider = provider;
@@ -229,15 +270,17 @@ public final class OnnxOptions {
         /**
          * Validates and builds the options.
          *
-         * @throws ConfigurationException for negative thread counts or device ids, or null settings
+         * @throws ConfigurationException for negative thread counts or device ids, or null settings (optimization,
+         *                                provider, spinning)
          */
         public OnnxOptions build() {
             if (intraOpThreads < 0 || interOpThreads < 0) {
                 throw new ConfigurationException("thread counts must be 0 (automatic) or positive, found intraOp="
                         + intraOpThreads + ", interOp=" + interOpThreads);
             }
-            if (optimization == null || provider == null) {
-                throw new ConfigurationException("optimization and provider must not be null");
+            if (optimization == null || provider == null || spinning == null) {
+                throw new ConfigurationException("optimization, provider and spinning must not be null; leave a "
+                        + "setting unset to keep its default");
             }
             if (deviceId < 0) {
                 throw new ConfigurationException("CUDA device id must be 0 or more, found " + deviceId);

@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  *
  * <pre>
  * java -cp ... dev.decap.onnx.bench.DecoderBenchmark BUNDLE_DIR --shared ../shared/data [--memory 500000]
- *     [--threads 2] [--out result.json]
+ *     [--threads 2] [--spinning WITHIN_RUN|ALWAYS|NEVER] [--nd4j true|false] [--out result.json]
  * </pre>
  */
 public final class DecoderBenchmark {
@@ -61,10 +61,13 @@ public final class DecoderBenchmark {
         int memorySize = Integer.parseInt(opt.getOrDefault("--memory", "500000"));
         int threads = Integer.parseInt(opt.getOrDefault("--threads", "2"));
         Path out = Path.of(opt.getOrDefault("--out", bundleDir.resolve("java.json").toString()));
-        OnnxOptions onnx = OnnxOptions.builder().intraOpThreads(threads).interOpThreads(1).build();
+        OnnxOptions.Spinning spinning = OnnxOptions.Spinning.valueOf(
+                opt.getOrDefault("--spinning", OnnxOptions.DEFAULT.spinning().name()));
+        OnnxOptions onnx = OnnxOptions.builder().intraOpThreads(threads).interOpThreads(1).spinning(spinning).build();
 
         ObjectNode result = JSON.createObjectNode();
         result.put("threads", threads);
+        result.put("spinning", spinning.name());
         result.put("java", System.getProperty("java.version"));
         result.put("cpu_cores_visible", Runtime.getRuntime().availableProcessors());
         result.put("load_average_before", java.lang.management.ManagementFactory.getOperatingSystemMXBean()
@@ -147,11 +150,15 @@ public final class DecoderBenchmark {
             }
             proj.set("batch8_ms", stats(time(3, 1, () -> pd.projectAll(eightImages, bank))));
             var nd4j = dev.decap.onnx.projection.Projectors.projectionDecoding();
-            nd4j.project(v, bank); // first call caches the bank as a matrix
-            proj.set("nd4j_ms", stats(time(5, 1, () -> nd4j.project(v, bank))));
-            proj.set("nd4j_batch8_ms", stats(time(3, 1, () -> nd4j.projectAll(eightImages, bank))));
-            boolean nd4jFaster = median(time(3, 0, () -> nd4j.projectAll(eightImages, bank)))
-                    < median(time(3, 0, () -> pd.projectAll(eightImages, bank)));
+            boolean measureNd4j = Boolean.parseBoolean(opt.getOrDefault("--nd4j", "true"));
+            boolean nd4jFaster = false;
+            if (measureNd4j) {
+                nd4j.project(v, bank); // first call caches the bank as a matrix
+                proj.set("nd4j_ms", stats(time(5, 1, () -> nd4j.project(v, bank))));
+                proj.set("nd4j_batch8_ms", stats(time(3, 1, () -> nd4j.projectAll(eightImages, bank))));
+                nd4jFaster = median(time(3, 0, () -> nd4j.projectAll(eightImages, bank)))
+                        < median(time(3, 0, () -> pd.projectAll(eightImages, bank)));
+            }
             proj.put("full_caption_projector", nd4jFaster ? "nd4j" : "java");
             log("projection: " + proj);
 
