@@ -4,8 +4,6 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.encoding.TextEncoder;
-import dev.decap.internal.kernels.DotKernels;
-import dev.decap.internal.kernels.TopK;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,36 +83,6 @@ public final class InMemoryMemoryBank implements MemoryBank {
             int rows = Math.min(blockRows, toIndex - start);
             consumer.accept(start, rows, data, start * dimension);
         }
-    }
-
-    @Override
-    public List<MemoryHit> search(float[] query, int k) {
-        int d = dimension;
-        float[] q = Vectors.normalized(Vectors.requireDimension(query, d, "query"), "query");
-        if (k <= 0) {
-            throw new InvalidInputException("k must be positive, found " + k + "; ask for at least one hit");
-        }
-        int n = captions.length;
-        TopK top = new TopK(Math.min(k, n));
-        float[] scores = new float[DEFAULT_BLOCK_ROWS];
-        for (int start = 0; start < n; start += DEFAULT_BLOCK_ROWS) {
-            int rows = Math.min(DEFAULT_BLOCK_ROWS, n - start);
-            DotKernels.dots(q, 0, data, start * d, rows, d, scores, 0);
-            float threshold = top.threshold();
-            for (int r = 0; r < rows; r++) {
-                if (scores[r] >= threshold && top.offer(scores[r], start + r)) {
-                    threshold = top.threshold();
-                }
-            }
-        }
-        int[] idx = new int[top.size()];
-        float[] sim = new float[top.size()];
-        top.sorted(idx, sim);
-        List<MemoryHit> hits = new ArrayList<>(idx.length);
-        for (int i = 0; i < idx.length; i++) {
-            hits.add(new MemoryHit(idx[i], captions[idx[i]], sim[i]));
-        }
-        return hits;
     }
 
     @Override
