@@ -119,21 +119,9 @@ final class PilResampler {
         boolean horizontal = newW != width;
         boolean vertical = newH != height;
         Coefficients cv = vertical ? bicubicCoefficients(height, newH, y0, outH) : null;
-        // Rows of the source that the requested output rows read.
-        int rowFirst;
-        int rowEnd;
-        if (vertical) {
-            rowFirst = cv.first[0];
-            rowEnd = rowFirst;
-            for (int y = 0; y < outH; y++) {
-                rowFirst = Math.min(rowFirst, cv.first[y]);
-                rowEnd = Math.max(rowEnd, cv.first[y] + cv.count[y]);
-            }
-        } else {
-            rowFirst = y0;
-            rowEnd = y0 + outH;
-        }
-        int tmpRows = rowEnd - rowFirst;
+        int[] rows = sourceRows(cv, y0, outH);
+        int rowFirst = rows[0];
+        int tmpRows = rows[1] - rowFirst;
         byte[] tmp;
         int tmpW;
         int tmpX0;
@@ -241,6 +229,23 @@ final class PilResampler {
     }
 
     /**
+     * Rows {@code [first, end)} of the source that output rows {@code [y0, y0 + outH)} read: the union of the
+     * vertical filter windows, or the rows themselves when there is no vertical pass ({@code cv} null).
+     */
+    private static int[] sourceRows(Coefficients cv, int y0, int outH) {
+        if (cv == null) {
+            return new int[] {y0, y0 + outH};
+        }
+        int first = cv.first[0];
+        int end = first;
+        for (int y = 0; y < outH; y++) {
+            first = Math.min(first, cv.first[y]);
+            end = Math.max(end, cv.first[y] + cv.count[y]);
+        }
+        return new int[] {first, end};
+    }
+
+    /**
      * Bicubic resize of a single-channel 32-bit integer image (Pillow mode "I", which is how it opens 16-bit
      * greyscale PNGs): double coefficients, each pass rounded to an integer, no clamping.
      */
@@ -248,20 +253,9 @@ final class PilResampler {
         boolean horizontal = newW != width;
         boolean vertical = newH != height;
         Coefficients cv = vertical ? bicubicCoefficients(height, newH, y0, outH) : null;
-        int rowFirst;
-        int rowEnd;
-        if (vertical) {
-            rowFirst = cv.first[0];
-            rowEnd = rowFirst;
-            for (int y = 0; y < outH; y++) {
-                rowFirst = Math.min(rowFirst, cv.first[y]);
-                rowEnd = Math.max(rowEnd, cv.first[y] + cv.count[y]);
-            }
-        } else {
-            rowFirst = y0;
-            rowEnd = y0 + outH;
-        }
-        int tmpRows = rowEnd - rowFirst;
+        int[] rows = sourceRows(cv, y0, outH);
+        int rowFirst = rows[0];
+        int tmpRows = rows[1] - rowFirst;
         int[] tmp;
         int tmpW;
         int tmpX0;
