@@ -85,6 +85,17 @@ public final class HtmlUnescaper {
 
     /** Python's {@code html.unescape(s)}. */
     public static String unescapePython(String s) {
+        return replaceReferences(s, HtmlUnescaper::replaceReference);
+    }
+
+    /** Replaces the reference starting at the '&amp;' at {@code amp}; returns the index after it, or -1 if none. */
+    @FunctionalInterface
+    private interface ReferenceReplacer {
+        int replace(String s, int amp, StringBuilder out);
+    }
+
+    /** Copies {@code s}, letting {@code replacer} rewrite each reference; a bare '&amp;' stays as it is. */
+    private static String replaceReferences(String s, ReferenceReplacer replacer) {
         int amp = s.indexOf('&');
         if (amp < 0) {
             return s;
@@ -100,7 +111,7 @@ public final class HtmlUnescaper {
                 i++;
                 continue;
             }
-            int next = replaceReference(s, i, out);
+            int next = replacer.replace(s, i, out);
             if (next < 0) {
                 out.append('&');
                 i++;
@@ -210,48 +221,34 @@ public final class HtmlUnescaper {
 
     /** ftfy 6.3.1's {@code unescape_html(s)}: {@code re.sub(r"&#?[0-9A-Za-z]{1,24};", fixup, s)}. */
     public static String unescapeFtfy(String s) {
-        int amp = s.indexOf('&');
-        if (amp < 0) {
-            return s;
-        }
+        return replaceReferences(s, HtmlUnescaper::replaceFtfyReference);
+    }
+
+    private static int replaceFtfyReference(String s, int i, StringBuilder out) {
         int n = s.length();
-        StringBuilder out = new StringBuilder(n);
-        out.append(s, 0, amp);
-        int i = amp;
-        while (i < n) {
-            char c = s.charAt(i);
-            if (c != '&') {
-                out.append(c);
-                i++;
-                continue;
-            }
-            int j = i + 1;
-            if (j < n && s.charAt(j) == '#') {
-                j++;
-            }
-            int k = j;
-            while (k < n && k - j < 25 && isAsciiAlphanumeric(s.charAt(k))) {
-                k++;
-            }
-            int run = k - j;
-            if (run < 1 || run > 24 || k >= n || s.charAt(k) != ';') {
-                out.append('&');
-                i++;
-                continue;
-            }
-            String reference = s.substring(i, k + 1);
-            String named = Tables.FTFY.get(reference);
-            if (named != null) {
-                out.append(named);
-            } else if (reference.startsWith("&#")) {
-                String unescaped = unescapePython(reference);
-                out.append(unescaped.indexOf(';') >= 0 ? reference : unescaped);
-            } else {
-                out.append(reference);
-            }
-            i = k + 1;
+        int j = i + 1;
+        if (j < n && s.charAt(j) == '#') {
+            j++;
         }
-        return out.toString();
+        int k = j;
+        while (k < n && k - j < 25 && isAsciiAlphanumeric(s.charAt(k))) {
+            k++;
+        }
+        int run = k - j;
+        if (run < 1 || run > 24 || k >= n || s.charAt(k) != ';') {
+            return -1;
+        }
+        String reference = s.substring(i, k + 1);
+        String named = Tables.FTFY.get(reference);
+        if (named != null) {
+            out.append(named);
+        } else if (reference.startsWith("&#")) {
+            String unescaped = unescapePython(reference);
+            out.append(unescaped.indexOf(';') >= 0 ? reference : unescaped);
+        } else {
+            out.append(reference);
+        }
+        return k + 1;
     }
 
     private static boolean isAsciiDigit(char c) {
