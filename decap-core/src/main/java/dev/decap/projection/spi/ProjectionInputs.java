@@ -1,4 +1,4 @@
-package dev.decap.internal.kernels;
+package dev.decap.projection.spi;
 
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
@@ -7,7 +7,10 @@ import dev.decap.memory.MemoryBank;
 import java.util.List;
 import java.util.Objects;
 
-/** Input checks shared by the projectors. Not public API. */
+/**
+ * Input checks shared by the projectors, so that every implementation refuses bad input with the same messages.
+ * A service-provider interface for implementers of {@link dev.decap.projection.Projector}.
+ */
 public final class ProjectionInputs {
     private ProjectionInputs() {
     }

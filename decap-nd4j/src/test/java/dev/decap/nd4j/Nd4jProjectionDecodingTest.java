@@ -1,15 +1,15 @@
-package dev.decap.onnx.projection;
+package dev.decap.nd4j;
 
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
-import dev.decap.memory.TestVectors;
+import dev.decap.testkit.TestVectors;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
 import dev.decap.projection.ProjectionDecoding;
-import dev.decap.projection.ReferenceProjection;
+import dev.decap.testkit.ReferenceProjection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

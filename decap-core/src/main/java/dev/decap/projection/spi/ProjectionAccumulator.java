@@ -1,17 +1,22 @@
-package dev.decap.internal.kernels;
+package dev.decap.projection.spi;
 
 import dev.decap.InvalidInputException;
+import dev.decap.internal.kernels.TopK;
 import dev.decap.memory.MemoryBank;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
+import dev.decap.projection.ProjectionDecoding;
+import dev.decap.projection.ProjectionSettings;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The running state of one query's projection-based decoding over a memory scan: an online (streaming) softmax
- * over {@code similarity / temperature} that never holds more than one block of scores. Not public API; shared by
- * the pure-Java and the ND4J projectors so that both define PD identically.
+ * over {@code similarity / temperature} that never holds more than one block of scores. A service-provider
+ * interface: every implementation of projection decoding (the pure-Java {@link ProjectionDecoding}, the ND4J
+ * projector of {@code decap-nd4j}, a sharded or distributed scan) feeds its similarities here, so that all of them
+ * define PD identically. Partial states over disjoint entries combine exactly with {@link #merge}.
  *
  * <p>State: the largest similarity seen so far {@code max}, {@code sum = Σ exp((s_i - max)/τ)} and
  * {@code p = Σ exp((s_i - max)/τ) m_i} (in double). When a block raises the maximum, {@code sum} and {@code p}
@@ -24,7 +29,7 @@ import java.util.List;
  *
  * <p>Not thread-safe: one instance per query and thread; {@link #merge} combines partial states.
  */
-public final class SoftmaxAccumulator {
+public final class ProjectionAccumulator {
     /** Weights below {@code exp(-CUTOFF)} relative to the running maximum are not accumulated. */
     static final double CUTOFF = 30.0;
 
@@ -39,15 +44,20 @@ public final class SoftmaxAccumulator {
     private final double[] p;
 
     /**
-     * @param topK             0 to mix every entry, or the number of most similar entries to mix
-     * @param maxContributions how many contributions {@link #finish} lists
+     * A fresh state for one query.
+     *
+     * @param dimension the memory bank's embedding dimension
+     * @param settings  temperature, top-k restriction and listed contributions (validated by the record)
      */
-    public SoftmaxAccumulator(int dimension, double temperature, int topK, int maxContributions) {
+    public ProjectionAccumulator(int dimension, ProjectionSettings settings) {
+        if (dimension <= 0) {
+            throw new InvalidInputException("dimension must be positive, found " + dimension);
+        }
         this.dimension = dimension;
-        this.temperature = temperature;
+        this.temperature = settings.temperature();
         this.invTemperature = 1.0 / temperature;
-        this.topK = topK;
-        this.maxContributions = maxContributions;
+        this.topK = settings.topK();
+        this.maxContributions = settings.maxContributions();
         this.top = new TopK(topK > 0 ? topK : maxContributions);
         this.p = topK > 0 ? null : new double[dimension];
     }
@@ -131,7 +141,7 @@ public final class SoftmaxAccumulator {
     }
 
     /** Folds another partial state over a disjoint set of entries into this one. */
-    public void merge(SoftmaxAccumulator other) {
+    public void merge(ProjectionAccumulator other) {
         top.merge(other.top);
         if (restricted() || other.max == Float.NEGATIVE_INFINITY) {
             return;

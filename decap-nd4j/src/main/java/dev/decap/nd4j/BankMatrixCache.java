@@ -1,4 +1,4 @@
-package dev.decap.onnx.projection;
+package dev.decap.nd4j;
 
 import dev.decap.ConfigurationException;
 import dev.decap.memory.MemoryBank;

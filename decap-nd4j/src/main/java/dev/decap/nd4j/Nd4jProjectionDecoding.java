@@ -1,12 +1,13 @@
-package dev.decap.onnx.projection;
+package dev.decap.nd4j;
 
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
-import dev.decap.internal.kernels.ProjectionInputs;
-import dev.decap.internal.kernels.SoftmaxAccumulator;
 import dev.decap.memory.MemoryBank;
 import dev.decap.projection.Projection;
 import dev.decap.projection.ProjectionDecoding;
+import dev.decap.projection.ProjectionSettings;
+import dev.decap.projection.spi.ProjectionAccumulator;
+import dev.decap.projection.spi.ProjectionInputs;
 import dev.decap.projection.Projector;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -48,9 +49,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     /** Queries per memory pass; bounds the block matrices of a huge batch. */
     static final int QUERIES_PER_PASS = 256;
 
-    private final double temperature;
-    private final int topK;
-    private final int maxContributions;
+    private final ProjectionSettings settings;
     private final int blockRows;
     private final ProjectionDecoding javaProjector;
     private final int pureJavaBatchLimit;
@@ -58,14 +57,12 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
-    private Nd4jProjectionDecoding(Builder b) {
-        this.temperature = b.temperature;
-        this.topK = b.topK;
-        this.maxContributions = b.maxContributions;
+    private Nd4jProjectionDecoding(Builder b, ProjectionSettings settings) {
+        this.settings = settings;
         this.blockRows = b.blockRows;
         this.pureJavaBatchLimit = b.pureJavaBatchLimit;
-        this.javaProjector = ProjectionDecoding.builder().temperature(temperature).topK(topK)
-                .maxContributions(maxContributions).parallelism(b.pureJavaParallelism).build();
+        this.javaProjector = ProjectionDecoding.builder().settings(settings).parallelism(b.pureJavaParallelism)
+                .build();
     }
 
     /** A builder with DeCap's defaults (τ = 0.01, all entries, 10 contributions listed). */
@@ -73,19 +70,24 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         return new Builder();
     }
 
+    /** What this projector computes: temperature, top-k restriction, listed contributions. */
+    public ProjectionSettings settings() {
+        return settings;
+    }
+
     /** The softmax temperature τ. */
     public double temperature() {
-        return temperature;
+        return settings.temperature();
     }
 
     /** The number of most similar entries mixed, or 0 for all. */
     public int topK() {
-        return topK;
+        return settings.topK();
     }
 
     /** How many contributions a projection lists at most. */
     public int maxContributions() {
-        return maxContributions;
+        return settings.maxContributions();
     }
 
     @Override
@@ -118,7 +120,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
                 int n = Math.min(QUERIES_PER_PASS, count - start);
                 float[] group = new float[n * d];
                 System.arraycopy(queries, start * d, group, 0, n * d);
-                for (SoftmaxAccumulator state : scan(group, n, d, matrix, memory.size())) {
+                for (ProjectionAccumulator state : scan(group, n, d, matrix, memory.size())) {
                     out.add(state.finish(memory));
                 }
             }
@@ -130,12 +132,12 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         }
     }
 
-    private SoftmaxAccumulator[] scan(float[] group, int n, int d, INDArray matrix, int size) {
-        SoftmaxAccumulator[] states = new SoftmaxAccumulator[n];
+    private ProjectionAccumulator[] scan(float[] group, int n, int d, INDArray matrix, int size) {
+        ProjectionAccumulator[] states = new ProjectionAccumulator[n];
         for (int q = 0; q < n; q++) {
-            states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
+            states[q] = new ProjectionAccumulator(d, settings);
         }
-        boolean restricted = topK > 0;
+        boolean restricted = settings.topK() > 0;
         double[] sums = new double[n];
         try (INDArray q = Nd4j.create(group, new long[] {n, d}, 'c')) {
             for (int first = 0; first < size; first += blockRows) {
@@ -189,20 +191,30 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
 
     @Override
     public String toString() {
-        return "Nd4jProjectionDecoding[temperature=" + temperature + ", topK=" + topK + ", maxContributions="
-                + maxContributions + ", blockRows=" + blockRows + ", pureJavaBatchLimit=" + pureJavaBatchLimit + "]";
+        return "Nd4jProjectionDecoding[" + settings + ", blockRows=" + blockRows + ", pureJavaBatchLimit="
+                + pureJavaBatchLimit + "]";
     }
 
     /** Configures an {@link Nd4jProjectionDecoding}. Not thread-safe. */
     public static final class Builder {
-        private double temperature = ProjectionDecoding.DEFAULT_TEMPERATURE;
-        private int topK;
-        private int maxContributions = ProjectionDecoding.DEFAULT_MAX_CONTRIBUTIONS;
+        private ProjectionSettings settings = ProjectionSettings.DEFAULT;
+        private Double temperature;
+        private Integer topK;
+        private Integer maxContributions;
         private int blockRows = DEFAULT_BLOCK_ROWS;
         private int pureJavaBatchLimit = DEFAULT_PURE_JAVA_BATCH_LIMIT;
         private int pureJavaParallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
 
         private Builder() {
+        }
+
+        /**
+         * Optional. Temperature, top-k restriction and listed contributions, exactly as
+         * {@link ProjectionDecoding} takes them. Default: {@link ProjectionSettings#DEFAULT} (DeCap: τ = 0.01).
+         */
+        public Builder settings(ProjectionSettings settings) {
+            this.settings = Objects.requireNonNull(settings, "settings");
+            return this;
         }
 
         /** Optional. The softmax temperature τ, finite and positive. Default: 0.01 (DeCap). */
@@ -258,9 +270,14 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
          * @throws ConfigurationException if a setting is out of range
          */
         public Nd4jProjectionDecoding build() {
-            // Validates temperature, topK and maxContributions with ProjectionDecoding's messages.
-            ProjectionDecoding.builder().temperature(temperature).topK(topK).maxContributions(maxContributions)
-                    .parallelism(pureJavaParallelism).build();
+            ProjectionSettings resolved = new ProjectionSettings(
+                    temperature != null ? temperature : settings.temperature(),
+                    topK != null ? topK : settings.topK(),
+                    maxContributions != null ? maxContributions : settings.maxContributions());
+            if (pureJavaParallelism < 1) {
+                throw new ConfigurationException("pureJavaParallelism must be at least 1, found "
+                        + pureJavaParallelism);
+            }
             if (pureJavaBatchLimit < 0) {
                 throw new ConfigurationException("pureJavaBatchLimit must not be negative, found "
                         + pureJavaBatchLimit);
@@ -268,7 +285,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             if (blockRows <= 0) {
                 throw new ConfigurationException("blockRows must be positive, found " + blockRows);
             }
-            return new Nd4jProjectionDecoding(this);
+            return new Nd4jProjectionDecoding(this, resolved);
         }
     }
 }
