@@ -1,8 +1,11 @@
 package dev.decap.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -99,6 +102,10 @@ final class PtbLexer {
             + "\\u3012\\u30FB\\uFF01-\\uFF0F\\uFF1A-\\uFF20\\uFF3B-\\uFF40\\uFF5B-\\uFF65]";
 
     private static final List<Rule> RULES = new ArrayList<>();
+    /** Every rule's patterns, flattened in rule order, and the rule each belongs to. */
+    private static final List<Pattern> PATTERNS = new ArrayList<>();
+    private static final List<Rule> OWNER = new ArrayList<>();
+    private static final Map<Character, int[]> FIRST_CHAR = new ConcurrentHashMap<>();
 
     static {
         rule(Action.KEEP, "(?i:c\\+\\+)", "(?i:[cf])#");
@@ -214,7 +221,36 @@ final class PtbLexer {
         for (int i = 0; i < patterns.length; i++) {
             compiled[i] = Pattern.compile(patterns[i]);
         }
-        RULES.add(new Rule(compiled, action, fixed, pushback));
+        Rule rule = new Rule(compiled, action, fixed, pushback);
+        RULES.add(rule);
+        for (Pattern p : compiled) {
+            PATTERNS.add(p);
+            OWNER.add(rule);
+        }
+    }
+
+    /**
+     * The patterns, in rule order, that can match at a position starting with {@code c}: those that match the
+     * single character or ran out of input trying ({@link Matcher#hitEnd()}); the others cannot match there
+     * whatever follows. Computed once per character.
+     */
+    private static int[] candidates(char c) {
+        int[] known = FIRST_CHAR.get(c);
+        if (known != null) {
+            return known;
+        }
+        String one = String.valueOf(c);
+        int[] found = new int[PATTERNS.size()];
+        int count = 0;
+        for (int i = 0; i < PATTERNS.size(); i++) {
+            Matcher m = PATTERNS.get(i).matcher(one);
+            if (m.lookingAt() || m.hitEnd()) {
+                found[count++] = i;
+            }
+        }
+        int[] result = Arrays.copyOf(found, count);
+        FIRST_CHAR.putIfAbsent(c, result);
+        return result;
     }
 
     private PtbLexer() {
@@ -228,31 +264,27 @@ final class PtbLexer {
         String input = bmpOnly(text);
         List<List<String>> lines = new ArrayList<>();
         List<String> line = new ArrayList<>();
-        List<Matcher> matchers = new ArrayList<>(RULES.size());
-        for (Rule rule : RULES) {
-            for (Pattern p : rule.patterns()) {
-                matchers.add(p.matcher(input));
-            }
-        }
+        Matcher[] matchers = new Matcher[PATTERNS.size()];
         int pos = 0;
         int n = input.length();
         while (pos < n) {
             Rule best = null;
             int bestTotal = 0;
             int bestMain = 0;
-            int m = 0;
-            for (Rule rule : RULES) {
-                for (int k = 0; k < rule.patterns().length; k++) {
-                    Matcher matcher = matchers.get(m++);
-                    matcher.region(pos, n);
-                    if (matcher.lookingAt()) {
-                        int total = matcher.end() - pos;
-                        if (total > bestTotal) {
-                            bestTotal = total;
-                            bestMain = (matcher.groupCount() >= 1 && matcher.group(1) != null ? matcher.end(1)
-                                    : matcher.end()) - pos;
-                            best = rule;
-                        }
+            for (int index : candidates(input.charAt(pos))) {
+                Matcher matcher = matchers[index];
+                if (matcher == null) {
+                    matcher = PATTERNS.get(index).matcher(input);
+                    matchers[index] = matcher;
+                }
+                matcher.region(pos, n);
+                if (matcher.lookingAt()) {
+                    int total = matcher.end() - pos;
+                    if (total > bestTotal) {
+                        bestTotal = total;
+                        bestMain = (matcher.groupCount() >= 1 && matcher.group(1) != null ? matcher.end(1)
+                                : matcher.end()) - pos;
+                        best = OWNER.get(index);
                     }
                 }
             }
