@@ -113,7 +113,7 @@ public final class CaptionMetrics {
                 throw new InvalidInputException("image " + e.getKey() + " has a candidate but no references; "
                         + "give at least one reference caption for it, or leave it out of the candidates");
             }
-            if (e.getValue() == null || r.contains(null)) {
+            if (e.getValue() == null || r.stream().anyMatch(java.util.Objects::isNull)) {
                 throw new InvalidInputException("image " + e.getKey() + " has a null caption; give strings");
             }
             ids.add(e.getKey());
