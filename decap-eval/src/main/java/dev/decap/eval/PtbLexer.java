@@ -105,7 +105,7 @@ final class PtbLexer {
     /** Every rule's patterns, flattened in rule order, and the rule each belongs to. */
     private static final List<Pattern> PATTERNS = new ArrayList<>();
     private static final List<Rule> OWNER = new ArrayList<>();
-    private static final Map<Character, int[]> FIRST_CHAR = new ConcurrentHashMap<>();
+    private static final Map<String, int[]> PREFIXES = new ConcurrentHashMap<>();
 
     static {
         rule(Action.KEEP, "(?i:c\\+\\+)", "(?i:[cf])#");
@@ -230,26 +230,25 @@ final class PtbLexer {
     }
 
     /**
-     * The patterns, in rule order, that can match at a position starting with {@code c}: those that match the
-     * single character or ran out of input trying ({@link Matcher#hitEnd()}); the others cannot match there
-     * whatever follows. Computed once per character.
+     * The patterns, in rule order, that can match at a position whose text starts with {@code prefix} (one or two
+     * characters, two unless the input ends): those that match within the prefix or ran out of input trying
+     * ({@link Matcher#hitEnd()}); the others cannot match there whatever follows. Computed once per prefix.
      */
-    private static int[] candidates(char c) {
-        int[] known = FIRST_CHAR.get(c);
+    private static int[] candidates(String prefix) {
+        int[] known = PREFIXES.get(prefix);
         if (known != null) {
             return known;
         }
-        String one = String.valueOf(c);
         int[] found = new int[PATTERNS.size()];
         int count = 0;
         for (int i = 0; i < PATTERNS.size(); i++) {
-            Matcher m = PATTERNS.get(i).matcher(one);
+            Matcher m = PATTERNS.get(i).matcher(prefix);
             if (m.lookingAt() || m.hitEnd()) {
                 found[count++] = i;
             }
         }
         int[] result = Arrays.copyOf(found, count);
-        FIRST_CHAR.putIfAbsent(c, result);
+        PREFIXES.putIfAbsent(prefix, result);
         return result;
     }
 
@@ -271,7 +270,7 @@ final class PtbLexer {
             Rule best = null;
             int bestTotal = 0;
             int bestMain = 0;
-            for (int index : candidates(input.charAt(pos))) {
+            for (int index : candidates(input.substring(pos, Math.min(pos + 2, n)))) {
                 Matcher matcher = matchers[index];
                 if (matcher == null) {
                     matcher = PATTERNS.get(index).matcher(input);
