@@ -19,7 +19,14 @@ public record CaptionEvaluation(CaptionScores corpus, Map<String, CaptionScores>
                                 Map<String, String> tokenizedCandidates,
                                 Map<String, List<String>> tokenizedReferences) {
 
-    /** Copies the maps into unmodifiable ones that keep their order. */
+    /**
+     * Copies the maps into unmodifiable ones that keep their order.
+     *
+     * @param corpus              the set's scores
+     * @param perImage            each image's scores
+     * @param tokenizedCandidates each tokenised candidate
+     * @param tokenizedReferences each image's tokenised references
+     */
     public CaptionEvaluation {
         perImage = Collections.unmodifiableMap(new LinkedHashMap<>(perImage));
         tokenizedCandidates = Collections.unmodifiableMap(new LinkedHashMap<>(tokenizedCandidates));

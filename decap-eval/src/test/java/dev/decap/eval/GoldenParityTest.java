@@ -6,6 +6,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -25,7 +26,11 @@ class GoldenParityTest {
 
     @TestFactory
     List<DynamicTest> metrics_match_pycocoevalcap_on_every_golden_set() throws IOException {
-        JsonNode root = new ObjectMapper().readTree(SharedData.require(SharedData.metricsCases()).toFile());
+        if (!Files.isRegularFile(SharedData.metricsCases())) { // reported as one skipped test, with the reason
+            return List.of(DynamicTest.dynamicTest("golden file absent",
+                    () -> SharedData.require(SharedData.metricsCases())));
+        }
+        JsonNode root = new ObjectMapper().readTree(SharedData.metricsCases().toFile());
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode set : root.get("sets")) {
             tests.add(DynamicTest.dynamicTest(set.get("name").asText(), () -> checkSet(set)));
