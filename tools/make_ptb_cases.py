@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Re-tokenises decap-eval's PTB test cases with the real Stanford tokenizer, as pycocoevalcap runs it.
 
-The cases (decap-eval/src/test/resources/dev/decap/eval/ptb_cases.jsonl, one {"in", "out"} per line) were written
-by hand for the rules that matter in captions; "out" is what Stanford CoreNLP 3.4.1's PTBTokenizer prints with
+The cases (decap-eval/src/test/resources/dev/decap/eval/ptb_cases.jsonl, one {"in", "out"} per line): the first 78
+were written by hand for the rules that matter in captions, the other 300 are random strings of caption words,
+punctuation, quotes, symbols and Unicode (a seeded fuzzer, kept as inputs only); "out" is what Stanford CoreNLP 3.4.1's PTBTokenizer prints with
 -preserveLines -lowerCase when all inputs are given as one file, one per line (as pycocoevalcap does). CoreNLP is
 not a dependency of the project; fetch its jar with Maven when regenerating:
 

@@ -106,6 +106,7 @@ final class PtbLexer {
     private static final List<Pattern> PATTERNS = new ArrayList<>();
     private static final List<Rule> OWNER = new ArrayList<>();
     private static final Map<String, int[]> PREFIXES = new ConcurrentHashMap<>();
+    private static final int MAX_CACHED_PREFIXES = 100_000;
 
     static {
         rule(Action.KEEP, "(?i:c\\+\\+)", "(?i:[cf])#");
@@ -248,7 +249,9 @@ final class PtbLexer {
             }
         }
         int[] result = Arrays.copyOf(found, count);
-        PREFIXES.putIfAbsent(prefix, result);
+        if (PREFIXES.size() < MAX_CACHED_PREFIXES) { // bounded: arbitrary Unicode must not grow it forever
+            PREFIXES.putIfAbsent(prefix, result);
+        }
         return result;
     }
 
@@ -291,7 +294,7 @@ final class PtbLexer {
                 pos++; // untokenizable: dropped, as the Stanford tokenizer does by default
                 continue;
             }
-            String token = input.substring(pos, pos + bestMain);
+            String token = text.substring(pos, pos + bestMain); // original text: a token may hold surrogates
             int consumed = bestMain;
             String out = null;
             switch (best.action()) {
@@ -342,7 +345,10 @@ final class PtbLexer {
         return lines;
     }
 
-    /** Surrogates become U+FFFF, which no rule matches, so they are dropped one UTF-16 unit at a time. */
+    /**
+     * Surrogates become U+FFFF for matching: no letter or symbol class holds it, so outside the few negated
+     * classes (URLs, e-mail addresses) they are dropped one UTF-16 unit at a time, as by JFlex 1.4.
+     */
     private static String bmpOnly(String text) {
         StringBuilder sb = null;
         for (int i = 0; i < text.length(); i++) {
