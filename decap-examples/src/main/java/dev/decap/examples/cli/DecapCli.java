@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 PreprocessCommand.class,
                 TokenizeCommand.class,
                 DecodeCommand.class, CaptionCommand.class,
+                EvalCommand.class,
         })
 public final class DecapCli implements Runnable {
 
