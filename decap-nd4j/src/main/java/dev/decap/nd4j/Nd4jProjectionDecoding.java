@@ -100,7 +100,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         if (closed) {
             throw new ClosedException("this Nd4jProjectionDecoding was closed; create a new one");
         }
-        float[] queries = ProjectionInputs.normalizedQueries(imageEmbeddings, memory);
+        float[] queries = ProjectionInputs.unitQueries(imageEmbeddings, memory);
         if (imageEmbeddings.isEmpty()) {
             return List.of();
         }
