@@ -24,7 +24,10 @@ public final class TestVectors {
         return out;
     }
 
-    /** Captions "caption 0", "caption 1", ... */
+    /**
+     * The {@link #gaussian} vectors normalised to unit length: queries as a captioner hands them to a projector
+     * (the {@code Projector} contract takes unit vectors).
+     */
     public static List<float[]> unitGaussian(int count, int dimension, long seed) {
         List<float[]> out = new java.util.ArrayList<>(count);
         for (float[] v : gaussian(count, dimension, seed)) {
@@ -38,6 +41,7 @@ public final class TestVectors {
         return out;
     }
 
+    /** Captions "caption 0", "caption 1", ... */
     public static List<String> captions(int count) {
         List<String> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -14,6 +14,7 @@ import dev.decap.InferenceException;
 import dev.decap.InvalidInputException;
 import dev.decap.ModelException;
 import dev.decap.decoding.LanguageModel;
+import dev.decap.spi.CloseGuard;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.internal.GatherGraph;
 import dev.decap.onnx.internal.OrtSessions;
@@ -27,7 +28,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * DeCap's GPT-2 decoder ({@code decoder.onnx}: one graph, one position per call, key/value cache in and out) as a
@@ -79,12 +79,12 @@ public final class OnnxLanguageModel implements LanguageModel {
     private final CacheReorder reorder;
     private final String[] pastNames;
     private final String[] presentNames;
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final CloseGuard guard;
 
     private OnnxLanguageModel(Builder b) {
         this.env = OrtSessions.environment();
         this.source = b.modelPath.toString();
+        this.guard = new CloseGuard("the ONNX decoder " + source + " is closed; build a new one");
         this.reorder = b.reorder;
         OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
         OrtSession g = null;
@@ -206,31 +206,19 @@ public final class OnnxLanguageModel implements LanguageModel {
     /** Releases the ONNX Runtime sessions; waits for running steps. Idempotent. */
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                closeQuietly(session);
-                closeQuietly(gatherSession);
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
+        guard.close(() -> {
+            closeQuietly(session);
+            closeQuietly(gatherSession);
+        });
     }
 
-    /** Runs the decoder under the read lock, so that {@link #close()} never frees a session in use. */
+    /** Runs the decoder under a {@link CloseGuard} permit, so that {@link #close()} never frees a session in use. */
     private OrtSession.Result run(OrtSession s, Map<String, OnnxTensor> inputs, String what) {
-        lock.readLock().lock();
-        try {
-            if (closed) {
-                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
-            }
+        try (CloseGuard.Permit permit = guard.enter()) {
             return s.run(inputs);
         } catch (OrtException e) {
             throw new InferenceException("ONNX Runtime failed to run " + what + " of decoder " + source + ": "
                     + e.getMessage(), e);
-        } finally {
-            lock.readLock().unlock();
         }
     }
 
@@ -444,9 +432,7 @@ public final class OnnxLanguageModel implements LanguageModel {
             if (sessionClosed) {
                 throw new ClosedException("this decoding session is closed (or failed); start a new one");
             }
-            if (closed) {
-                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
-            }
+            guard.ensureOpen();
         }
 
         @Override
