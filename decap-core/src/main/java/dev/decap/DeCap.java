@@ -5,6 +5,7 @@ import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.encoding.ImageEncoder;
 import dev.decap.encoding.TextEncoder;
+import dev.decap.image.DecodedImage;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryBankChecks;
@@ -191,19 +192,31 @@ public final class DeCap implements AutoCloseable {
         return captionEmbedding(encode(image), options);
     }
 
-    /** Reads and captions an image file (JPEG, PNG, GIF, BMP). */
+    /**
+     * Reads and captions an image file (JPEG, PNG, GIF, BMP). The file's decoded pixels go straight to the image
+     * encoder's preprocessing ({@link ImageLoader#decode(Path)}), without a {@code BufferedImage}.
+     */
     public Caption caption(Path imageFile) {
-        return caption(imageLoader.load(imageFile));
+        return caption(decode(imageFile));
     }
 
     /** Decodes and captions image bytes. */
     public Caption caption(byte[] imageBytes) {
-        return caption(imageLoader.load(imageBytes, "image bytes"));
+        ensureOpen();
+        requireImageEncoder();
+        return caption(imageLoader.decode(imageBytes, "image bytes"));
     }
 
     /** Reads (fully, without closing it) and captions an image stream. */
     public Caption caption(InputStream imageStream) {
-        return caption(imageLoader.load(imageStream, "image stream"));
+        ensureOpen();
+        requireImageEncoder();
+        return caption(imageLoader.decode(imageStream, "image stream"));
+    }
+
+    /** Captions an image decoded by {@link ImageLoader#decode}. */
+    public Caption caption(DecodedImage image) {
+        return captionEmbedding(encode(image), decodingOptions);
     }
 
     /** Captions several images in one batch: one caption per image, in order. */
@@ -287,7 +300,7 @@ public final class DeCap implements AutoCloseable {
 
     /** Retrieval baseline for an image file. */
     public Caption retrieve(Path imageFile) {
-        return retrieve(imageLoader.load(imageFile));
+        return retrieveEmbedding(encode(decode(imageFile)));
     }
 
     /** Retrieval baseline for a precomputed image embedding. */
@@ -342,9 +355,7 @@ public final class DeCap implements AutoCloseable {
 
     /** Reads and encodes an image file; see {@link #encodeImage(BufferedImage)}. The result is unit length. */
     public float[] encodeImage(Path imageFile) {
-        ensureOpen();
-        requireImageEncoder();
-        return encodeImage(imageLoader.load(imageFile));
+        return normalizeAll(List.of(encode(decode(imageFile)))).get(0);
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -377,6 +388,21 @@ public final class DeCap implements AutoCloseable {
             throw new InvalidInputException("image is null; pass a decoded BufferedImage");
         }
         return imageEncoder.encode(image);
+    }
+
+    private float[] encode(DecodedImage image) {
+        ensureOpen();
+        requireImageEncoder();
+        if (image == null) {
+            throw new InvalidInputException("image is null; pass an image decoded by ImageLoader.decode(..)");
+        }
+        return imageEncoder.encode(image);
+    }
+
+    private DecodedImage decode(Path imageFile) {
+        ensureOpen();
+        requireImageEncoder();
+        return imageLoader.decode(imageFile);
     }
 
     private List<float[]> encodeAll(List<BufferedImage> images) {
