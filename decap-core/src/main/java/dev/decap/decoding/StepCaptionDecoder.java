@@ -270,9 +270,20 @@ public final class StepCaptionDecoder implements CaptionDecoder {
         }
 
         /** Optional: most rows in one model batch (beam search uses width rows per prefix). Default: 64. */
-        public Builder maxBatchRows(int rows) {
+        public Builder maxBatchSize(int rows) {
             this.maxBatchRows = rows;
             return this;
+        }
+
+        /**
+         * Most rows in one model batch.
+         *
+         * @deprecated renamed {@link #maxBatchSize(int)}, as on the encoders' builders; this alias goes in the next
+         *             release
+         */
+        @Deprecated
+        public Builder maxBatchRows(int rows) {
+            return maxBatchSize(rows);
         }
 
         /** Optional: whether {@link StepCaptionDecoder#close()} closes the language model. Default: true. */
@@ -295,7 +306,7 @@ public final class StepCaptionDecoder implements CaptionDecoder {
                         + tokenizerVocabularySize);
             }
             if (maxBatchRows < 1) {
-                throw new ConfigurationException("maxBatchRows must be at least 1, found " + maxBatchRows);
+                throw new ConfigurationException("maxBatchSize must be at least 1, found " + maxBatchRows);
             }
             return new StepCaptionDecoder(this);
         }

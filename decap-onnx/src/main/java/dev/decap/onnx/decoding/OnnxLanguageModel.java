@@ -14,6 +14,7 @@ import dev.decap.InferenceException;
 import dev.decap.InvalidInputException;
 import dev.decap.ModelException;
 import dev.decap.decoding.LanguageModel;
+import dev.decap.spi.CloseGuard;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.internal.GatherGraph;
 import dev.decap.onnx.internal.OrtSessions;
@@ -27,7 +28,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * DeCap's GPT-2 decoder ({@code decoder.onnx}: one graph, one position per call, key/value cache in and out) as a
@@ -37,8 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@code present.*} tensors a step returns are fed, as they are, as the next step's {@code past_key_values.*}: the
  * cache never leaves ONNX Runtime's memory and the prefix is never re-run. When rows are reordered (beam search) or
  * dropped (finished sequences), the cache rows are gathered by a tiny ONNX {@code Gather} graph
- * ({@link CacheReorder#ONNX_GATHER}, the default), or copied through Java buffers ({@link CacheReorder#JAVA_COPY},
- * kept for comparison). Each step's {@code OrtSession.Result} owns its tensors and is closed right after the next
+ * (the default), or, for comparison only, copied through Java buffers (see {@link #CACHE_REORDER_PROPERTY}). Each step's {@code OrtSession.Result} owns its tensors and is closed right after the next
  * step has run, or when the session closes, on every path.
  *
  * <p>Thread-safe: one {@code OrtSession} serves every caller; sessions are independent. {@link #close()} waits for
@@ -47,12 +46,25 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class OnnxLanguageModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxLanguageModel.class);
 
-    /** How cache rows are reordered when the batch changes. */
-    public enum CacheReorder {
+    /**
+     * System property that selects the comparison-only cache reorder for benchmarks: {@code java-copy}. Anything
+     * else (or nothing) keeps the default, the ONNX gather graph.
+     */
+    public static final String CACHE_REORDER_PROPERTY = "decap.decoder.cacheReorder";
+
+    /**
+     * How cache rows are reordered when the batch changes. Not API: {@link #JAVA_COPY} exists only to compare
+     * against (parity tests, {@code decap-benchmarks} via {@link #CACHE_REORDER_PROPERTY}).
+     */
+    enum CacheReorder {
         /** A Gather graph run by ONNX Runtime: the cache stays in native memory. */
         ONNX_GATHER,
         /** Copy the cache into Java buffers, gather the rows, and wrap them as new tensors. */
-        JAVA_COPY
+        JAVA_COPY;
+
+        static CacheReorder fromProperty() {
+            return "java-copy".equals(System.getProperty(CACHE_REORDER_PROPERTY)) ? JAVA_COPY : ONNX_GATHER;
+        }
     }
 
     private final OrtEnvironment env;
@@ -67,12 +79,12 @@ public final class OnnxLanguageModel implements LanguageModel {
     private final CacheReorder reorder;
     private final String[] pastNames;
     private final String[] presentNames;
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final CloseGuard guard;
 
     private OnnxLanguageModel(Builder b) {
         this.env = OrtSessions.environment();
         this.source = b.modelPath.toString();
+        this.guard = new CloseGuard("the ONNX decoder " + source + " is closed; build a new one");
         this.reorder = b.reorder;
         OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
         OrtSession g = null;
@@ -93,7 +105,7 @@ public final class OnnxLanguageModel implements LanguageModel {
             }
             if (reorder == CacheReorder.ONNX_GATHER) {
                 try (OrtSession.SessionOptions gso = gatherOptions(b.options)) {
-                    g = env.createSession(GatherGraph.model(2 * layers, 4), gso);
+                    g = OrtSessions.create(GatherGraph.model(2 * layers, 4), gso);
                 } catch (OrtException e) {
                     throw new ModelException("cannot create the key/value cache gather graph: " + e.getMessage(), e);
                 }
@@ -133,7 +145,7 @@ public final class OnnxLanguageModel implements LanguageModel {
 
     /** Opens {@code decoder.onnx} with default options. */
     public static OnnxLanguageModel open(Path modelPath) {
-        return builder().modelPath(modelPath).build();
+        return builder().model(modelPath).build();
     }
 
     @Override
@@ -162,7 +174,7 @@ public final class OnnxLanguageModel implements LanguageModel {
     }
 
     /** How cache rows are reordered. */
-    public CacheReorder cacheReorder() {
+    CacheReorder cacheReorder() {
         return reorder;
     }
 
@@ -194,31 +206,19 @@ public final class OnnxLanguageModel implements LanguageModel {
     /** Releases the ONNX Runtime sessions; waits for running steps. Idempotent. */
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                closeQuietly(session);
-                closeQuietly(gatherSession);
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
+        guard.close(() -> {
+            closeQuietly(session);
+            closeQuietly(gatherSession);
+        });
     }
 
-    /** Runs the decoder under the read lock, so that {@link #close()} never frees a session in use. */
+    /** Runs the decoder under a {@link CloseGuard} permit, so that {@link #close()} never frees a session in use. */
     private OrtSession.Result run(OrtSession s, Map<String, OnnxTensor> inputs, String what) {
-        lock.readLock().lock();
-        try {
-            if (closed) {
-                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
-            }
+        try (CloseGuard.Permit permit = guard.enter()) {
             return s.run(inputs);
         } catch (OrtException e) {
             throw new InferenceException("ONNX Runtime failed to run " + what + " of decoder " + source + ": "
                     + e.getMessage(), e);
-        } finally {
-            lock.readLock().unlock();
         }
     }
 
@@ -432,9 +432,7 @@ public final class OnnxLanguageModel implements LanguageModel {
             if (sessionClosed) {
                 throw new ClosedException("this decoding session is closed (or failed); start a new one");
             }
-            if (closed) {
-                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
-            }
+            guard.ensureOpen();
         }
 
         @Override
@@ -540,15 +538,25 @@ public final class OnnxLanguageModel implements LanguageModel {
     public static final class Builder {
         private Path modelPath;
         private OnnxOptions options = OnnxOptions.DEFAULT;
-        private CacheReorder reorder = CacheReorder.ONNX_GATHER;
+        private CacheReorder reorder = CacheReorder.fromProperty();
 
         private Builder() {
         }
 
         /** Required: the path of {@code decoder.onnx}. */
-        public Builder modelPath(Path path) {
+        public Builder model(Path path) {
             this.modelPath = path;
             return this;
+        }
+
+        /**
+         * Required: the path of {@code decoder.onnx}.
+         *
+         * @deprecated renamed {@link #model(Path)}, as on the encoders' builders; this alias goes in the next release
+         */
+        @Deprecated
+        public Builder modelPath(Path path) {
+            return model(path);
         }
 
         /** Optional. Default: {@link OnnxOptions#DEFAULT}. */
@@ -557,15 +565,16 @@ public final class OnnxLanguageModel implements LanguageModel {
             return this;
         }
 
-        /** Optional. Default: {@link CacheReorder#ONNX_GATHER}. */
-        public Builder cacheReorder(CacheReorder reorder) {
+        /** Comparison only (tests of this package). Default: the gather graph, or {@link #CACHE_REORDER_PROPERTY}. */
+        Builder cacheReorder(CacheReorder reorder) {
             this.reorder = reorder;
             return this;
         }
 
         public OnnxLanguageModel build() {
             if (modelPath == null) {
-                throw new ConfigurationException("modelPath is required; pass the path of decoder.onnx");
+                throw new ConfigurationException("the decoder model is not set; call model(path) with the path of "
+                        + "decoder.onnx");
             }
             if (options == null || reorder == null) {
                 throw new ConfigurationException("onnxOptions and cacheReorder must not be null");

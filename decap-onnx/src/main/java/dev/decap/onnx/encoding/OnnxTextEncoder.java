@@ -230,9 +230,20 @@ public final class OnnxTextEncoder implements TextEncoder {
         }
 
         /** Optional. Default: {@link OnnxOptions#DEFAULT} (CPU). */
-        public Builder options(OnnxOptions options) {
+        public Builder onnxOptions(OnnxOptions options) {
             this.options = options;
             return this;
+        }
+
+        /**
+         * ONNX Runtime options.
+         *
+         * @deprecated renamed {@link #onnxOptions(OnnxOptions)}, as on every other builder of decap-onnx; this alias
+         *             goes in the next release
+         */
+        @Deprecated
+        public Builder options(OnnxOptions options) {
+            return onnxOptions(options);
         }
 
         /** Optional. Default: the model's fixed sequence length, else 77. */

@@ -6,6 +6,7 @@ import dev.decap.decoding.DecodedSequence;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.onnx.Fixtures;
 import dev.decap.onnx.bundle.ModelBundle;
+import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.tokenization.ClipTokenizer;
 import dev.decap.tokenization.Tokenizer;
 import org.junit.jupiter.api.Test;
@@ -72,9 +73,9 @@ class DecoderGoldenTest {
         }
         ModelBundle bundle = ModelBundle.open(bundleDir);
         int checked = 0;
-        try (OnnxCaptionDecoder masked = OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tokenizer).build();
-             OnnxCaptionDecoder unmasked = OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tokenizer)
-                     .masking(false).build()) {
+        try (OnnxCaptionDecoder masked = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).buildDecoder();
+             OnnxCaptionDecoder unmasked = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).masking(false)
+                     .buildDecoder()) {
             for (List<JsonNode> group : groups.values()) {
                 JsonNode first = group.get(0);
                 DecodingOptions.Builder ob = DecodingOptions.builder().maxTokens(first.path("max_tokens").asInt(30))

@@ -34,7 +34,7 @@ class OnnxCaptionDecoderTest {
 
     @Test
     void sixteen_threads_decoding_at_once_get_exactly_the_serial_results() throws Exception {
-        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().modelPath(decoderFile()).build()) {
+        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(decoderFile()).build()) {
             List<float[]> prefixes = prefixes(16, decoder.prefixDimension(), 11);
             DecodingOptions greedy = DecodingOptions.greedy(12);
             DecodingOptions beam = DecodingOptions.builder().beam(3).maxTokens(12).build();
@@ -73,7 +73,7 @@ class OnnxCaptionDecoderTest {
 
     @Test
     void closing_the_decoder_while_threads_decode_fails_them_cleanly() throws Exception {
-        OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().modelPath(decoderFile()).build();
+        OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(decoderFile()).build();
         List<float[]> prefixes = prefixes(4, decoder.prefixDimension(), 12);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -104,7 +104,7 @@ class OnnxCaptionDecoderTest {
 
     @Test
     void nan_zero_and_wrongly_sized_prefixes_are_refused_by_name() {
-        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().modelPath(decoderFile()).build()) {
+        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(decoderFile()).build()) {
             int d = decoder.prefixDimension();
             float[] nan = new float[d];
             nan[3] = Float.NaN;
