@@ -255,7 +255,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
     public String caption(int index) {
         checkOpen();
         checkIndex(index);
-        return text(captionOffsets, captions, index, Section.CAPTIONS.label);
+        return text(captionOffsets, captions, index, Section.CAPTION_OFFSETS, Section.CAPTIONS);
     }
 
     /**
@@ -267,14 +267,15 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         if (!header.hasMetadata()) {
             return "";
         }
-        return text(metadataOffsets, metadata, index, Section.METADATA.label);
+        return text(metadataOffsets, metadata, index, Section.METADATA_OFFSETS, Section.METADATA);
     }
 
-    private String text(MappedRegion offsets, MappedRegion data, int index, String section) {
+    private String text(MappedRegion offsets, MappedRegion data, int index, Section offsetSection,
+                        Section section) {
         long a = offsets.getLong(8L * index);
         long b = offsets.getLong(8L * index + 8);
         if (a < 0 || b < a || b > data.length() || b - a > BankLayout.MAX_TEXT_BYTES) {
-            throw corrupt(section + " offsets", "entry " + index + " spans bytes " + a + " to " + b
+            throw corrupt(offsetSection.label, "entry " + index + " spans bytes " + a + " to " + b
                     + " of a section of " + data.length());
         }
         byte[] bytes = new byte[(int) (b - a)];
@@ -282,7 +283,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         try {
             return Utf8Strict.decode(bytes, 0, bytes.length);
         } catch (InvalidInputException e) {
-            throw corrupt(section, "entry " + index + " is " + e.getMessage());
+            throw corrupt(section.label, "entry " + index + " is " + e.getMessage());
         }
     }
 
@@ -368,7 +369,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         byte[] len = new byte[4];
         ByteBuffer lenBuffer = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < size; i++) {
-            String text = text(captionOffsets, captions, i, Section.CAPTIONS.label);
+            String text = text(captionOffsets, captions, i, Section.CAPTION_OFFSETS, Section.CAPTIONS);
             if (text.isEmpty()) {
                 throw corrupt(Section.CAPTIONS.label, "entry " + i + " has an empty caption");
             }
@@ -377,7 +378,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
             captionStream.update(len);
             captionStream.update(bytes);
             if (header.hasMetadata()) {
-                text(metadataOffsets, metadata, i, Section.METADATA.label);
+                text(metadataOffsets, metadata, i, Section.METADATA_OFFSETS, Section.METADATA);
             }
         }
         if (header.hasMetadata()) {
