@@ -212,33 +212,41 @@ public final class MemoryBankWriter implements AutoCloseable {
             throw new IncompatibleMemoryBankException("cannot merge " + file.path() + ": its embeddings come from "
                     + file.encoder().describe() + ", this bank's from " + encoder.describe());
         }
-        boolean raw = file != null && file.vectorType() == type;
-        byte[] row = raw ? new byte[dimension * type.bytesPerComponent()] : null;
         int written = 0;
         for (int i = 0; i < bank.size(); i++) {
-            String caption = bank.caption(i);
-            String metadata = file != null && file.hasMetadata() ? file.metadata(i) : null;
-            if (!raw) {
-                if (add(caption, bank.embedding(i), metadata)) {
-                    written++;
-                }
-                continue;
+            boolean added = file != null ? addFrom(file, i)
+                    : add(bank.caption(i), bank.embedding(i), null);
+            if (added) {
+                written++;
             }
-            String text = normalizeCaption(caption);
-            if (text.isEmpty() || (seen != null && !seen.add(text))) {
-                continue; // a bank file's captions are never empty; a duplicate is skipped as add() would
-            }
-            file.rawRow(i, row);
-            try {
-                putRaw(row);
-                writeEntryText(checkedText(text, "caption of memory entry " + count),
-                        metadata == null ? null : checkedText(metadata, "metadata of memory entry " + count));
-            } catch (IOException e) {
-                throw fail("writing entry " + count, e);
-            }
-            written++;
         }
         return written;
+    }
+
+    /**
+     * Adds entry {@code i} of a bank file with its metadata; a row of this writer's vector type is copied bit for
+     * bit. The caller has checked the encoder and dimension.
+     */
+    boolean addFrom(MemoryBankFile file, int i) {
+        checkOpen();
+        String metadata = file.hasMetadata() ? file.metadata(i) : null;
+        if (file.vectorType() != type) {
+            return add(file.caption(i), file.embedding(i), metadata);
+        }
+        String text = normalizeCaption(file.caption(i));
+        if (text.isEmpty() || (seen != null && !seen.add(text))) {
+            return false; // a bank file's captions are never empty; a duplicate is skipped as add() would
+        }
+        byte[] row = new byte[dimension * type.bytesPerComponent()];
+        file.rawRow(i, row);
+        try {
+            putRaw(row);
+            writeEntryText(checkedText(text, "caption of memory entry " + count),
+                    metadata == null ? null : checkedText(metadata, "metadata of memory entry " + count));
+        } catch (IOException e) {
+            throw fail("writing entry " + count, e);
+        }
+        return true;
     }
 
     /**

@@ -41,4 +41,38 @@ public final class MemoryBanks {
             banks.forEach(MemoryBankFile::close);
         }
     }
+
+    /**
+     * Splits a bank file into {@code shardCount} shard files of nearly equal size ({@code NAME-00000.dmb}, ...
+     * beside the manifest) and writes a shard manifest listing them (see {@link ShardedMemoryBank}). Rows are
+     * copied bit for bit; the bank itself is left as it is.
+     *
+     * @return the shard files, in order
+     */
+    public static List<Path> split(Path bank, int shardCount, Path manifest) {
+        try (MemoryBankFile source = MemoryBankFile.openVerified(bank)) {
+            if (shardCount < 1 || shardCount > source.size()) {
+                throw new InvalidInputException("shard count must be 1 to " + source.size() + " (one entry per shard"
+                        + " at least), found " + shardCount);
+            }
+            Path m = manifest.toAbsolutePath().normalize();
+            String base = m.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+            List<Path> shards = new ArrayList<>();
+            for (int s = 0; s < shardCount; s++) {
+                int from = (int) ((long) source.size() * s / shardCount);
+                int to = (int) ((long) source.size() * (s + 1) / shardCount);
+                Path out = m.resolveSibling(String.format("%s-%05d.dmb", base, s));
+                try (MemoryBankWriter w = MemoryBankWriter.builder().output(out).dimension(source.dimension())
+                        .encoder(source.encoder()).vectorType(source.vectorType()).dedupe(false).build()) {
+                    for (int i = from; i < to; i++) {
+                        w.addFrom(source, i);
+                    }
+                    w.commit();
+                }
+                shards.add(out);
+            }
+            ShardedMemoryBank.writeManifest(m, shards);
+            return shards;
+        }
+    }
 }
