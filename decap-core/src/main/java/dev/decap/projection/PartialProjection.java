@@ -76,7 +76,7 @@ public final class PartialProjection {
      *
      * @param weightedSum {@code P} of {@link #weightedSum()} (dense mode), or an empty array (top-k mode)
      */
-    public static PartialProjection of(ProjectionDecoding settings, float max, double sum, double[] weightedSum,
+    public static PartialProjection of(ProjectionSettings settings, float max, double sum, double[] weightedSum,
                                        List<Candidate> candidates) {
         return new PartialProjection(settings.temperature(), settings.topK(), settings.maxContributions(), max, sum,
                 weightedSum.clone(), candidates);
@@ -88,7 +88,7 @@ public final class PartialProjection {
      *
      * @throws InvalidInputException if the query is unusable or of the wrong dimension
      */
-    public static PartialProjection compute(ProjectionDecoding settings, float[] query, MemoryBank shard,
+    public static PartialProjection compute(ProjectionSettings settings, float[] query, MemoryBank shard,
                                             int firstIndex) {
         int d = shard.dimension();
         float[] q = Vectors.normalized(Vectors.requireDimension(query, d, "image embedding"), "image embedding");

@@ -2,7 +2,7 @@ package dev.decap.memory.file;
 
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
-import dev.decap.memory.MemoryBankContractTest;
+import dev.decap.testkit.MemoryBankContractTest;
 
 import java.util.ArrayList;
 import java.util.List;

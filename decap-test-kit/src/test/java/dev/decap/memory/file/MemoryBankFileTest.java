@@ -5,7 +5,7 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryHit;
-import dev.decap.memory.TestVectors;
+import dev.decap.testkit.TestVectors;
 import dev.decap.projection.Projection;
 import dev.decap.projection.ProjectionDecoding;
 import org.junit.jupiter.api.Test;

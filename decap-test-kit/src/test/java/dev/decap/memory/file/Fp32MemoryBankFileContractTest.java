@@ -1,7 +1,7 @@
 package dev.decap.memory.file;
 
 import dev.decap.memory.MemoryBank;
-import dev.decap.memory.MemoryBankContractTest;
+import dev.decap.testkit.MemoryBankContractTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,7 @@
 package dev.decap.memory.file;
 
 import dev.decap.DecapException;
-import dev.decap.memory.TestVectors;
+import dev.decap.testkit.TestVectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -3,7 +3,7 @@ package dev.decap.memory.file;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
-import dev.decap.memory.TestVectors;
+import dev.decap.testkit.TestVectors;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.PartialProjection;
 import dev.decap.projection.Projection;
@@ -100,7 +100,7 @@ class ShardingTest {
                 Projection expected = pd.project(q, whole);
                 List<PartialProjection> partials = new ArrayList<>();
                 for (int s = 0; s < parts.size(); s++) {
-                    partials.add(PartialProjection.compute(pd, q, parts.get(s), cuts[s]));
+                    partials.add(PartialProjection.compute(pd.settings(), q, parts.get(s), cuts[s]));
                 }
                 PartialProjection leftToRight = partials.get(0);
                 for (int s = 1; s < partials.size(); s++) {
@@ -112,7 +112,7 @@ class ShardingTest {
                 assertSameProjection(expected, tree.finish(), pd + " as a tree");
                 // shipped as plain data and rebuilt
                 PartialProjection p = partials.get(2);
-                PartialProjection copy = PartialProjection.of(pd, p.max(), p.sum(), p.weightedSum(), p.candidates());
+                PartialProjection copy = PartialProjection.of(pd.settings(), p.max(), p.sum(), p.weightedSum(), p.candidates());
                 assertSameProjection(p.finish(), copy.finish(), "rebuilt");
                 double total = 0;
                 for (Contribution c : leftToRight.finish().contributions()) {
