@@ -15,6 +15,18 @@ public final class Half {
     /** {@code 2^112}: moves a half's exponent bias (15) to a float's (127). */
     private static final float REBIAS = 0x1p112f;
 
+    /**
+     * Every half's float value (256 KiB). A lookup is faster than the arithmetic on JDK 17, whose compiler does not
+     * vectorise the bit manipulation; the entries for a bank's typical components (a few exponents) stay in L1.
+     */
+    private static final float[] TABLE = new float[1 << 16];
+
+    static {
+        for (int h = 0; h < TABLE.length; h++) {
+            TABLE[h] = toFloat((short) h);
+        }
+    }
+
     /** The float value of the half with bits {@code h} (the low 16 bits are used). */
     public static float toFloat(short h) {
         int bits = h & 0xffff;
@@ -26,6 +38,14 @@ public final class Half {
             f = Float.intBitsToFloat(0x7f800000 | ((magnitude & 0x3ff) << 13));
         }
         return Float.intBitsToFloat(Float.floatToRawIntBits(f) | ((bits & 0x8000) << 16));
+    }
+
+    /** Converts {@code n} halves from {@code src[srcOffset]} to floats at {@code dst[dstOffset]}, exactly. */
+    public static void toFloats(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+        float[] table = TABLE;
+        for (int i = 0; i < n; i++) {
+            dst[dstOffset + i] = table[src[srcOffset + i] & 0xffff];
+        }
     }
 
     /** The nearest half to {@code f} (ties to even), as its 16 bits. */

@@ -50,6 +50,20 @@ class HalfTest {
     }
 
     @Test
+    void bulk_conversion_agrees_with_the_single_value_conversion_for_all_65536_values() {
+        short[] all = new short[65536 + 3];
+        for (int i = 0; i < 65536; i++) {
+            all[i + 3] = (short) i;
+        }
+        float[] out = new float[65536 + 5];
+        Half.toFloats(all, 3, out, 2, 65536);
+        for (int i = 0; i < 65536; i++) {
+            assertEquals(Float.floatToRawIntBits(Half.toFloat((short) i)), Float.floatToRawIntBits(out[i + 2]),
+                    "bits " + Integer.toHexString(i));
+        }
+    }
+
+    @Test
     void half_to_float_is_bit_identical_to_numpy_for_all_65536_values() throws Exception {
         ByteBuffer table = ByteBuffer.allocate(65536 * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int bits = 0; bits < 65536; bits++) {

@@ -333,9 +333,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
             floatViews[m].get(at, out, 0, n);
         } else {
             shortViews[m].get(at, halves, 0, n);
-            for (int i = 0; i < n; i++) {
-                out[i] = Half.toFloat(halves[i]);
-            }
+            Half.toFloats(halves, 0, out, 0, n);
         }
     }
 
