@@ -220,6 +220,16 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
     }
 
     /**
+     * Refuses this bank unless it was built by the same text model as {@code expected}.
+     *
+     * @return this bank
+     * @throws IncompatibleMemoryBankException naming both encoders
+     */
+    public MemoryBankFile requireEncoder(EncoderIdentity expected) {
+        return requireEncoder(expected, dimension);
+    }
+
+    /**
      * Refuses this bank unless it was built by the same text model as {@code expected} and has its dimension.
      * Call it before projecting embeddings of another encoder onto the bank.
      *

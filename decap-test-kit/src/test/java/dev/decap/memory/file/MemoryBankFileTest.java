@@ -207,6 +207,11 @@ class MemoryBankFileTest {
         assertThrows(IncompatibleMemoryBankException.class,
                 () -> MemoryBanks.merge(List.of(first, other), dir.resolve("bad.dmb"), VectorType.FP16));
         assertFalse(Files.exists(dir.resolve("bad.dmb")));
+        Path narrow = dir.resolve("narrow.dmb");
+        BankFiles.write(narrow, c.subList(0, 2), TestVectors.gaussian(2, 8, 3), VectorType.FP16);
+        IncompatibleMemoryBankException dim = assertThrows(IncompatibleMemoryBankException.class,
+                () -> MemoryBanks.merge(List.of(first, narrow), dir.resolve("bad.dmb"), VectorType.FP16));
+        assertTrue(dim.getMessage().contains("expected 16, found 8"), dim.getMessage());
     }
 
     @Test
@@ -216,6 +221,8 @@ class MemoryBankFileTest {
         try (MemoryBankFile bank = MemoryBankFile.open(file)) {
             assertEquals(BankFiles.ENCODER, bank.encoder());
             bank.requireEncoder(BankFiles.ENCODER, 8);
+            bank.requireEncoder(BankFiles.ENCODER);
+            assertThrows(IncompatibleMemoryBankException.class, () -> bank.requireEncoder(BankFiles.OTHER));
             IncompatibleMemoryBankException e = assertThrows(IncompatibleMemoryBankException.class,
                     () -> bank.requireEncoder(BankFiles.OTHER, 8));
             assertTrue(e.getMessage().contains("other-encoder") && e.getMessage().contains("test-encoder"),
