@@ -50,7 +50,7 @@ class MemoryBankFileTest {
             for (int i = 0; i < 500; i++) {
                 assertArrayEquals(ram.embedding(i), bank.embedding(i));
             }
-            float[] query = TestVectors.gaussian(1, 64, 9).get(0);
+            float[] query = dev.decap.Vectors.normalized(TestVectors.gaussian(1, 64, 9).get(0), "query");
             ProjectionDecoding pd = ProjectionDecoding.create();
             assertArrayEquals(pd.project(query, ram).vector(), pd.project(query, bank).vector());
         }
@@ -62,11 +62,14 @@ class MemoryBankFileTest {
         int d = 512;
         List<float[]> vectors = TestVectors.gaussian(n, d, 2);
         // make the similarities peaked, like real caption embeddings near a query
-        List<float[]> queries = TestVectors.gaussian(8, d, 3);
+        List<float[]> queries = new ArrayList<>();
+        for (float[] q : TestVectors.gaussian(8, d, 3)) {
+            queries.add(dev.decap.Vectors.normalized(q, "query"));
+        }
         for (int i = 0; i < n; i += 10) {
             float[] q = queries.get(i % 8);
             for (int j = 0; j < d; j++) {
-                vectors.get(i)[j] += q[j] * 1.5f;
+                vectors.get(i)[j] += q[j] * 1.5f * (float) Math.sqrt(d) * 2;
             }
         }
         List<String> captions = TestVectors.captions(n);

@@ -30,7 +30,15 @@ class ShardingTest {
 
     private final List<float[]> vectors = peaked();
     private final List<String> captions = TestVectors.captions(N);
-    private final List<float[]> queries = TestVectors.gaussian(6, D, 77);
+    private final List<float[]> queries = unit(TestVectors.gaussian(6, D, 77));
+
+    private static List<float[]> unit(List<float[]> vectors) {
+        List<float[]> out = new ArrayList<>();
+        for (float[] v : vectors) {
+            out.add(dev.decap.Vectors.normalized(v, "query"));
+        }
+        return out;
+    }
 
     /** Vectors with some near each query, so the softmax at τ = 0.01 is peaked as with real captions. */
     private List<float[]> peaked() {
