@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 DecodeCommand.class, CaptionCommand.class,
                 EvalCommand.class,
+                MemoryCommand.class,
         })
 public final class DecapCli implements Runnable {
 

@@ -267,6 +267,17 @@ public final class ModelBundle {
         return file(TEXT_ENCODER);
     }
 
+    /**
+     * The identity of the text tower for memory bank files: the bundle name and the text model's SHA-256 (from the
+     * manifest, else computed from the file). Empty when the bundle has no text tower.
+     */
+    public Optional<dev.decap.memory.file.EncoderIdentity> textEncoderIdentity() {
+        BundleManifest.FileEntry entry = manifest.files() == null ? null : manifest.files().get(TEXT_ENCODER);
+        return textEncoderFile().map(f -> new dev.decap.memory.file.EncoderIdentity(name(),
+                entry != null && entry.sha256() != null ? entry.sha256().toLowerCase(java.util.Locale.ROOT)
+                        : sha256(f)));
+    }
+
     /** The decoder's vocabulary map (decoder id to tokenizer id, -1 for none), or null for the identity. */
     public int[] vocabularyMap() {
         return vocabularyMap == null ? null : vocabularyMap.clone();

@@ -6,6 +6,7 @@ import dev.decap.ModelException;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.file.MemoryBankFile;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import dev.decap.projection.Projectors;
@@ -225,6 +226,10 @@ public final class OnnxDeCap {
             DecapModel model = load();
             try {
                 MemoryBank bank = memoryCaptions != null ? model.encodeMemory(memoryCaptions, null) : memoryBank;
+                if (bank instanceof MemoryBankFile file && bundle().textEncoderIdentity().isPresent()) {
+                    // a bank file from another text tower lives in another embedding space: refuse it
+                    file.requireEncoder(bundle().textEncoderIdentity().get(), bundle().embeddingDimension());
+                }
                 DeCap.Builder b = model.captioner().memoryBank(bank).owning(model);
                 if (projector != null) {
                     b.projector(projector);
