@@ -36,6 +36,7 @@ import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.hnsw.RandomAccessVectorValues;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -141,6 +142,11 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
     /** Global doc id of each entry index and entry index of each doc id; null when both are the identity. */
     private final int[] docOfIndex;
     private final int[] indexOfDoc;
+    /**
+     * Per segment, random access to its stored vectors (ordinal = doc id, every document has one). Never read
+     * directly: each call reads through its own {@code copy()}, which is what makes concurrent readers safe.
+     */
+    private final RandomAccessVectorValues.Floats[] leafVectors;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private LuceneMemoryBank(Directory directory, Path path, DirectoryReader reader, int efSearch) {
@@ -176,6 +182,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
                     + "data), found " + reader.numDocs() + " documents; rebuild the bank");
         }
         checkVectorField(where);
+        this.leafVectors = leafVectors(where);
         int[][] maps = readIndexMaps(where);
         this.docOfIndex = maps == null ? null : maps[0];
         this.indexOfDoc = maps == null ? null : maps[1];
@@ -214,61 +221,38 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
     @Override
     public String caption(int index) {
-        int doc = docOf(checkIndex(index));
-        LeafReaderContext leaf = leaf(doc);
-        try {
-            BinaryDocValues captions = leaf.reader().getBinaryDocValues(CAPTION_FIELD);
-            if (captions == null || !captions.advanceExact(doc - leaf.docBase)) {
-                throw new ModelException(describe(path) + " has no caption for entry " + index + "; rebuild the bank");
-            }
-            BytesRef bytes = captions.binaryValue();
-            return new String(bytes.bytes, bytes.offset, bytes.length, StandardCharsets.UTF_8);
-        } catch (IOException | AlreadyClosedException e) {
-            throw readFailure("the caption of entry " + index, e);
-        }
+        return captions(new int[] {checkIndex(index)})[0];
     }
 
     @Override
     public float[] embedding(int index) {
         int doc = docOf(checkIndex(index));
-        LeafReaderContext leaf = leaf(doc);
+        int leaf = ReaderUtil.subIndex(doc, leaves);
         try {
-            FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR_FIELD);
-            if (values == null || values.advance(doc - leaf.docBase) != doc - leaf.docBase) {
-                throw new ModelException(describe(path) + " has no embedding for entry " + index
-                        + "; rebuild the bank");
-            }
-            return values.vectorValue().clone();
+            return leafVectors[leaf].copy().vectorValue(doc - leaves.get(leaf).docBase).clone();
         } catch (IOException | AlreadyClosedException e) {
             throw readFailure("the embedding of entry " + index, e);
         }
     }
 
-    /** Streams the stored vectors straight from the index, one forward iterator per segment. */
+    /** Streams the stored vectors straight from the (memory-mapped) index into one reused block. */
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
         ensureOpen();
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         int d = dimension;
         float[] block = new float[Math.min(blockRows, Math.max(toIndex - fromIndex, 1)) * d];
+        RandomAccessVectorValues.Floats[] readers = new RandomAccessVectorValues.Floats[leaves.size()];
         try {
-            FloatVectorValues values = null;
-            LeafReaderContext current = null;
             for (int start = fromIndex; start < toIndex; start += blockRows) {
                 int rows = Math.min(blockRows, toIndex - start);
                 for (int r = 0; r < rows; r++) {
                     int doc = docOf(start + r);
-                    if (current == null || doc < current.docBase || doc >= current.docBase + current.reader().maxDoc()
-                            || values.docID() >= doc - current.docBase) {
-                        current = leaf(doc);
-                        values = current.reader().getFloatVectorValues(VECTOR_FIELD);
+                    int leaf = ReaderUtil.subIndex(doc, leaves);
+                    if (readers[leaf] == null) {
+                        readers[leaf] = leafVectors[leaf].copy();
                     }
-                    int local = doc - current.docBase;
-                    if (values.advance(local) != local) {
-                        throw new ModelException(describe(path) + " has no embedding for entry " + (start + r)
-                                + "; rebuild the bank");
-                    }
-                    System.arraycopy(values.vectorValue(), 0, block, r * d, d);
+                    System.arraycopy(readers[leaf].vectorValue(doc - leaves.get(leaf).docBase), 0, block, r * d, d);
                 }
                 consumer.accept(start, rows, block, 0);
             }
@@ -327,10 +311,14 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
         }
         hits.sort(Comparator.comparingDouble((MemoryHit h) -> -h.similarity()).thenComparingInt(MemoryHit::index));
         int n = Math.min(k, hits.size());
+        int[] indices = new int[n];
+        for (int i = 0; i < n; i++) {
+            indices[i] = hits.get(i).index();
+        }
+        String[] texts = captions(indices);
         List<MemoryHit> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            MemoryHit h = hits.get(i);
-            out.add(new MemoryHit(h.index(), caption(h.index()), h.similarity()));
+            out.add(new MemoryHit(indices[i], texts[i], hits.get(i).similarity()));
         }
         return out;
     }
@@ -436,6 +424,61 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
                 + ": " + e.getMessage() + "; the index may be damaged, rebuild it", e);
     }
 
+    /**
+     * The captions of entries {@code indices} (valid, in any order). Doc-values iterators only move forward and
+     * cost a few microseconds to create, so the lookups are made in doc order, one iterator per segment.
+     */
+    private String[] captions(int[] indices) {
+        long[] order = new long[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            order[i] = ((long) docOf(indices[i]) << 32) | i;
+        }
+        Arrays.sort(order);
+        String[] out = new String[indices.length];
+        try {
+            BinaryDocValues values = null;
+            int leaf = -1;
+            for (long packed : order) {
+                int doc = (int) (packed >>> 32);
+                int position = (int) packed;
+                int docLeaf = ReaderUtil.subIndex(doc, leaves);
+                int local = doc - leaves.get(docLeaf).docBase;
+                if (docLeaf != leaf || values.docID() > local) {
+                    leaf = docLeaf;
+                    values = leaves.get(leaf).reader().getBinaryDocValues(CAPTION_FIELD);
+                }
+                if (values == null || !values.advanceExact(local)) {
+                    throw new ModelException(describe(path) + " has no caption for entry " + indices[position]
+                            + "; rebuild the bank");
+                }
+                BytesRef bytes = values.binaryValue();
+                out[position] = new String(bytes.bytes, bytes.offset, bytes.length, StandardCharsets.UTF_8);
+            }
+        } catch (IOException | AlreadyClosedException e) {
+            throw readFailure("captions", e);
+        }
+        return out;
+    }
+
+    private RandomAccessVectorValues.Floats[] leafVectors(String where) {
+        RandomAccessVectorValues.Floats[] out = new RandomAccessVectorValues.Floats[leaves.size()];
+        try {
+            for (int i = 0; i < out.length; i++) {
+                LeafReader leaf = leaves.get(i).reader();
+                FloatVectorValues values = leaf.getFloatVectorValues(VECTOR_FIELD);
+                if (!(values instanceof RandomAccessVectorValues.Floats ra) || values.size() != leaf.maxDoc()) {
+                    throw new ModelException(where + " stores its vectors in a form this library cannot read by "
+                            + "entry (" + (values == null ? "none" : values.getClass().getName() + ", "
+                            + values.size() + " of " + leaf.maxDoc() + " documents") + "); rebuild the bank");
+                }
+                out[i] = ra;
+            }
+        } catch (IOException e) {
+            throw new ModelException("could not read the vectors of " + where + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
     private int checkIndex(int index) {
         ensureOpen();
         if (index < 0 || index >= size) {
@@ -451,10 +494,6 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
     private int indexOf(int doc) {
         return indexOfDoc == null ? doc : indexOfDoc[doc];
-    }
-
-    private LeafReaderContext leaf(int doc) {
-        return leaves.get(ReaderUtil.subIndex(doc, leaves));
     }
 
     private void checkVectorField(String where) {
