@@ -34,6 +34,7 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.IndexInput;
 import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.hnsw.RandomAccessVectorValues;
@@ -244,6 +245,10 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
         float[] block = new float[Math.min(blockRows, Math.max(toIndex - fromIndex, 1)) * d];
         RandomAccessVectorValues.Floats[] readers = new RandomAccessVectorValues.Floats[leaves.size()];
         try {
+            if (docOfIndex == null) {
+                scanContiguous(fromIndex, toIndex, blockRows, consumer, block);
+                return;
+            }
             for (int start = fromIndex; start < toIndex; start += blockRows) {
                 int rows = Math.min(blockRows, toIndex - start);
                 for (int r = 0; r < rows; r++) {
@@ -258,6 +263,33 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
             }
         } catch (IOException | AlreadyClosedException e) {
             throw readFailure("the embeddings of entries " + fromIndex + " to " + (toIndex - 1), e);
+        }
+    }
+
+    /**
+     * Entries in doc order: each segment stores its vectors back to back (little-endian floats, ordinal = doc), so
+     * a block is one bulk read from the memory-mapped file per segment it spans.
+     */
+    private void scanContiguous(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer, float[] block)
+            throws IOException {
+        int d = dimension;
+        IndexInput[] inputs = new IndexInput[leaves.size()];
+        for (int start = fromIndex; start < toIndex; start += blockRows) {
+            int rows = Math.min(blockRows, toIndex - start);
+            for (int filled = 0; filled < rows; ) {
+                int doc = start + filled;
+                int leaf = ReaderUtil.subIndex(doc, leaves);
+                LeafReaderContext context = leaves.get(leaf);
+                int local = doc - context.docBase;
+                int n = Math.min(rows - filled, context.reader().maxDoc() - local);
+                if (inputs[leaf] == null) {
+                    inputs[leaf] = leafVectors[leaf].getSlice().clone();
+                }
+                inputs[leaf].seek((long) local * d * Float.BYTES);
+                inputs[leaf].readFloats(block, filled * d, n * d);
+                filled += n;
+            }
+            consumer.accept(start, rows, block, 0);
         }
     }
 
@@ -466,7 +498,9 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
             for (int i = 0; i < out.length; i++) {
                 LeafReader leaf = leaves.get(i).reader();
                 FloatVectorValues values = leaf.getFloatVectorValues(VECTOR_FIELD);
-                if (!(values instanceof RandomAccessVectorValues.Floats ra) || values.size() != leaf.maxDoc()) {
+                if (!(values instanceof RandomAccessVectorValues.Floats ra) || values.size() != leaf.maxDoc()
+                        || ra.getSlice() == null
+                        || ra.getSlice().length() < (long) leaf.maxDoc() * dimension * Float.BYTES) {
                     throw new ModelException(where + " stores its vectors in a form this library cannot read by "
                             + "entry (" + (values == null ? "none" : values.getClass().getName() + ", "
                             + values.size() + " of " + leaf.maxDoc() + " documents") + "); rebuild the bank");
