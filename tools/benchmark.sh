@@ -23,10 +23,10 @@ if [ ! -f "$OUT/decap-bundle.json" ] || [ ! -f "$OUT/parity.json" ]; then
 fi
 /usr/bin/python3 tools/bench_decoder.py bench --out "$OUT" --threads "$THREADS" --memory "$MEMORY" --shared "$SHARED"
 
-# decap.jar (shaded) carries the library and its dependencies; the benchmark main is a test class of decap-onnx
-./mvnw -B -q -o -pl decap-core,decap-onnx,decap-examples package -DskipTests
-CP="decap-onnx/target/test-classes:decap-examples/target/decap.jar"
-java -Xmx6g -cp "$CP" dev.decap.onnx.bench.DecoderBenchmark "$OUT" --shared "$SHARED" --memory "$MEMORY" \
+# decap-benchmarks.jar (shaded) carries the benchmarks, the library and its dependencies
+./mvnw -B -q -o -pl decap-benchmarks -am package -DskipTests
+CP="decap-benchmarks/target/decap-benchmarks.jar"
+java -Xmx6g -cp "$CP" dev.decap.benchmarks.onnx.DecoderBenchmark "$OUT" --shared "$SHARED" --memory "$MEMORY" \
   --threads "$THREADS" --out "$OUT/java.json"
 
 /usr/bin/python3 tools/bench_table.py "$OUT/pytorch.json" "$OUT/java.json"

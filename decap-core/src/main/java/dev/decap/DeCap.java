@@ -10,7 +10,7 @@ import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
-import dev.decap.projection.ProjectionDecoding;
+import dev.decap.projection.Projectors;
 import dev.decap.projection.Projector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -361,7 +361,8 @@ public final class DeCap implements AutoCloseable {
 
         /**
          * Optional: projection decoding, nearest-neighbour decoding or visual decoding.
-         * Default: {@link ProjectionDecoding#create()} (DeCap's projection-based decoding, τ = 0.01).
+         * Default: {@link Projectors#projectionDecoding()} (DeCap's projection-based decoding, τ = 0.01, from the
+         * best implementation on the classpath).
          */
         public Builder projector(Projector projector) {
             this.projector = projector;
@@ -403,7 +404,7 @@ public final class DeCap implements AutoCloseable {
             if (!retrievalOnly && decoder == null) {
                 missing.add("decoder(..) (or declare retrievalOnly())");
             }
-            Projector resolved = projector != null || retrievalOnly ? projector : ProjectionDecoding.create();
+            Projector resolved = projector != null || retrievalOnly ? projector : Projectors.projectionDecoding();
             boolean needsMemory = retrievalOnly || resolved.usesMemory();
             if (needsMemory && memoryBank == null) {
                 missing.add("memoryBank(..)");

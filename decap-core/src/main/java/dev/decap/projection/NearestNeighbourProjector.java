@@ -1,7 +1,7 @@
 package dev.decap.projection;
 
 import dev.decap.Vectors;
-import dev.decap.internal.kernels.ProjectionInputs;
+import dev.decap.projection.spi.ProjectionInputs;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
 

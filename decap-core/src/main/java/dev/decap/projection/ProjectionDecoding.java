@@ -2,9 +2,9 @@ package dev.decap.projection;
 
 import dev.decap.ConfigurationException;
 import dev.decap.internal.kernels.BatchScorer;
-import dev.decap.internal.kernels.ProjectionInputs;
 import dev.decap.internal.kernels.RowMixer;
-import dev.decap.internal.kernels.SoftmaxAccumulator;
+import dev.decap.projection.spi.ProjectionAccumulator;
+import dev.decap.projection.spi.ProjectionInputs;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
@@ -37,10 +37,10 @@ import java.util.concurrent.ForkJoinPool;
  * Immutable and thread-safe.
  */
 public final class ProjectionDecoding implements Projector {
-    /** DeCap's temperature τ. */
-    public static final double DEFAULT_TEMPERATURE = 0.01;
-    /** Contributions listed by default. */
-    public static final int DEFAULT_MAX_CONTRIBUTIONS = 10;
+    /** DeCap's temperature τ ({@link ProjectionSettings#DEFAULT_TEMPERATURE}). */
+    public static final double DEFAULT_TEMPERATURE = ProjectionSettings.DEFAULT_TEMPERATURE;
+    /** Contributions listed by default ({@link ProjectionSettings#DEFAULT_MAX_CONTRIBUTIONS}). */
+    public static final int DEFAULT_MAX_CONTRIBUTIONS = ProjectionSettings.DEFAULT_MAX_CONTRIBUTIONS;
     /** Rows per block: 256 rows of 512 floats are 512 KiB, which stay in a core's L2 cache while mixed in. */
     static final int BLOCK_ROWS = 256;
     /** Queries scored together in one memory pass; bounds the scratch memory of a huge batch. */
@@ -48,16 +48,12 @@ public final class ProjectionDecoding implements Projector {
     /** Below this many rows per thread, splitting a scan costs more than it saves. */
     static final int MIN_ROWS_PER_TASK = 8192;
 
-    private final double temperature;
-    private final int topK;
-    private final int maxContributions;
+    private final ProjectionSettings settings;
     private final int parallelism;
     private final Executor executor;
 
-    private ProjectionDecoding(Builder b) {
-        this.temperature = b.temperature;
-        this.topK = b.topK;
-        this.maxContributions = b.maxContributions;
+    private ProjectionDecoding(Builder b, ProjectionSettings settings) {
+        this.settings = settings;
         this.parallelism = b.parallelism;
         this.executor = b.executor == null ? ForkJoinPool.commonPool() : b.executor;
     }
@@ -72,19 +68,24 @@ public final class ProjectionDecoding implements Projector {
         return builder().build();
     }
 
+    /** What this projector computes: temperature, top-k restriction, listed contributions. */
+    public ProjectionSettings settings() {
+        return settings;
+    }
+
     /** The softmax temperature τ. */
     public double temperature() {
-        return temperature;
+        return settings.temperature();
     }
 
     /** The number of most similar entries mixed, or 0 for all. */
     public int topK() {
-        return topK;
+        return settings.topK();
     }
 
     /** How many contributions a projection lists at most. */
     public int maxContributions() {
-        return maxContributions;
+        return settings.maxContributions();
     }
 
     /** How many threads one scan is split across. */
@@ -103,7 +104,7 @@ public final class ProjectionDecoding implements Projector {
         int count = imageEmbeddings.size();
         int d = memory.dimension();
         List<Projection> out = new ArrayList<>(count);
-        if (topK > 0 && memory.prefersSearchForTopK()) {
+        if (settings.topK() > 0 && memory.prefersSearchForTopK()) {
             for (int i = 0; i < count; i++) {
                 out.add(searchTopK(Arrays.copyOfRange(queries, i * d, (i + 1) * d), memory));
             }
@@ -113,8 +114,8 @@ public final class ProjectionDecoding implements Projector {
             int n = Math.min(QUERIES_PER_PASS, count - start);
             float[] group = new float[n * d];
             System.arraycopy(queries, start * d, group, 0, n * d);
-            SoftmaxAccumulator[] states = scanAll(group, n, memory);
-            for (SoftmaxAccumulator s : states) {
+            ProjectionAccumulator[] states = scanAll(group, n, memory);
+            for (ProjectionAccumulator s : states) {
                 out.add(s.finish(memory));
             }
         }
@@ -123,14 +124,14 @@ public final class ProjectionDecoding implements Projector {
 
     /** Top-k PD over the hits of the bank's own (typically approximate) search instead of a scan. */
     private Projection searchTopK(float[] query, MemoryBank memory) {
-        SoftmaxAccumulator state = new SoftmaxAccumulator(memory.dimension(), temperature, topK, maxContributions);
-        for (MemoryHit hit : memory.search(query, topK)) {
+        ProjectionAccumulator state = new ProjectionAccumulator(memory.dimension(), settings);
+        for (MemoryHit hit : memory.search(query, settings.topK())) {
             state.offer(hit.similarity(), hit.index());
         }
         return state.finish(memory);
     }
 
-    private SoftmaxAccumulator[] scanAll(float[] queries, int count, MemoryBank memory) {
+    private ProjectionAccumulator[] scanAll(float[] queries, int count, MemoryBank memory) {
         int n = memory.size();
         int tasks = Math.max(1, Math.min(parallelism, n / MIN_ROWS_PER_TASK));
         if (tasks == 1) {
@@ -138,15 +139,15 @@ public final class ProjectionDecoding implements Projector {
         }
         // Contiguous ranges, block aligned; the calling thread takes the first one.
         int perTask = ((n + tasks - 1) / tasks + BLOCK_ROWS - 1) / BLOCK_ROWS * BLOCK_ROWS;
-        List<CompletableFuture<SoftmaxAccumulator[]>> futures = new ArrayList<>();
+        List<CompletableFuture<ProjectionAccumulator[]>> futures = new ArrayList<>();
         for (int t = 1; t < tasks; t++) {
             int from = Math.min(n, t * perTask);
             int to = Math.min(n, from + perTask);
             futures.add(CompletableFuture.supplyAsync(() -> scanRange(queries, count, memory, from, to), executor));
         }
-        SoftmaxAccumulator[] states = scanRange(queries, count, memory, 0, Math.min(n, perTask));
-        for (CompletableFuture<SoftmaxAccumulator[]> f : futures) {
-            SoftmaxAccumulator[] part;
+        ProjectionAccumulator[] states = scanRange(queries, count, memory, 0, Math.min(n, perTask));
+        for (CompletableFuture<ProjectionAccumulator[]> f : futures) {
+            ProjectionAccumulator[] part;
             try {
                 part = f.join();
             } catch (CompletionException e) {
@@ -162,14 +163,14 @@ public final class ProjectionDecoding implements Projector {
         return states;
     }
 
-    private SoftmaxAccumulator[] scanRange(float[] queries, int count, MemoryBank memory, int from, int to) {
+    private ProjectionAccumulator[] scanRange(float[] queries, int count, MemoryBank memory, int from, int to) {
         int d = memory.dimension();
-        SoftmaxAccumulator[] states = new SoftmaxAccumulator[count];
+        ProjectionAccumulator[] states = new ProjectionAccumulator[count];
         for (int q = 0; q < count; q++) {
-            states[q] = new SoftmaxAccumulator(d, temperature, topK, maxContributions);
+            states[q] = new ProjectionAccumulator(d, settings);
         }
         float[] scores = new float[count * BLOCK_ROWS];
-        boolean restricted = topK > 0;
+        boolean restricted = settings.topK() > 0;
         double[] sums = new double[count];
         float[][] mixed = restricted ? null : new float[count][d];
         RowMixer mixer = restricted ? null : new RowMixer(d);
@@ -205,8 +206,8 @@ public final class ProjectionDecoding implements Projector {
 
     @Override
     public String toString() {
-        return "ProjectionDecoding[temperature=" + temperature + ", topK=" + topK + ", maxContributions="
-                + maxContributions + ", parallelism=" + parallelism + "]";
+        return "ProjectionDecoding[temperature=" + settings.temperature() + ", topK=" + settings.topK()
+                + ", maxContributions=" + settings.maxContributions() + ", parallelism=" + parallelism + "]";
     }
 
     /** Configures a {@link ProjectionDecoding}. Not thread-safe. */
@@ -218,6 +219,18 @@ public final class ProjectionDecoding implements Projector {
         private Executor executor;
 
         private Builder() {
+        }
+
+        /**
+         * Optional. Temperature, top-k and listed contributions in one value, as the ND4J projector takes them;
+         * the individual setters below override its fields. Default: {@link ProjectionSettings#DEFAULT}.
+         */
+        public Builder settings(ProjectionSettings settings) {
+            Objects.requireNonNull(settings, "settings");
+            this.temperature = settings.temperature();
+            this.topK = settings.topK();
+            this.maxContributions = settings.maxContributions();
+            return this;
         }
 
         /** Optional. The softmax temperature τ, finite and positive. Default: 0.01 (DeCap). */
@@ -262,21 +275,11 @@ public final class ProjectionDecoding implements Projector {
          * @throws ConfigurationException if a setting is out of range
          */
         public ProjectionDecoding build() {
-            if (!(temperature > 0) || !Double.isFinite(temperature) || !Double.isFinite(1 / temperature)) {
-                throw new ConfigurationException("temperature must be finite and positive (and its inverse finite),"
-                        + " found " + temperature + "; DeCap uses 0.01");
-            }
-            if (topK < 0) {
-                throw new ConfigurationException("topK must be 0 (all entries) or positive, found " + topK);
-            }
-            if (maxContributions < 0) {
-                throw new ConfigurationException("maxContributions must not be negative, found "
-                        + maxContributions);
-            }
+            ProjectionSettings checked = new ProjectionSettings(temperature, topK, maxContributions);
             if (parallelism < 1) {
                 throw new ConfigurationException("parallelism must be at least 1, found " + parallelism);
             }
-            return new ProjectionDecoding(this);
+            return new ProjectionDecoding(this, checked);
         }
     }
 }

@@ -7,7 +7,7 @@ import dev.decap.ModelException;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
-import dev.decap.memory.TestVectors;
+import dev.decap.testkit.TestVectors;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
 import dev.decap.projection.ProjectionDecoding;

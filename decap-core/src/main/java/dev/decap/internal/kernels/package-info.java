@@ -1,6 +1,6 @@
 /**
- * Numeric kernels shared by the memory banks and projectors of decap-core and decap-onnx: dot products with a
- * fixed accumulation order, a primitive bounded top-k heap and the streaming (online) softmax of projection
- * decoding. <b>Not public API</b>: may change in any release.
+ * Numeric kernels of decap-core's memory banks and projectors: dot products with a fixed accumulation order and a
+ * primitive bounded top-k heap. <b>Not public API</b>: may change in any release, and no other module uses it
+ * (implementers of projectors use {@link dev.decap.projection.spi}).
  */
 package dev.decap.internal.kernels;

@@ -13,7 +13,7 @@ import dev.decap.onnx.decoding.OnnxLanguageModel;
 import dev.decap.onnx.encoding.ClipLayout;
 import dev.decap.onnx.encoding.OnnxImageEncoder;
 import dev.decap.onnx.encoding.OnnxTextEncoder;
-import dev.decap.onnx.projection.Projectors;
+import dev.decap.projection.Projectors;
 import dev.decap.projection.Projector;
 import dev.decap.tokenization.ClipTokenizer;
 import dev.decap.tokenization.Tokenizer;
@@ -35,9 +35,9 @@ import java.util.Optional;
  * }</pre>
  *
  * <p>The bundle is opened and checked ({@link ModelBundle#open(Path, boolean)}); the CLIP tokenizer's vocabulary is
- * looked for where {@link #vocabulary(Path)} says, then in the bundle directory. Every component the bundle has is
+ * looked for where {@link Builder#vocabulary(Path)} says, then in the bundle directory. Every component the bundle has is
  * loaded on ONNX Runtime (image encoder, text encoder when a tokenizer was found, decoder with its vocabulary map);
- * the memory bank is the caller's, or is encoded from {@link #memoryCaptions(List) captions} with the bundle's
+ * the memory bank is the caller's, or is encoded from {@link Builder#memoryCaptions(List) captions} with the bundle's
  * text encoder. The built captioner owns and closes the ONNX components.
  */
 public final class OnnxDeCap {
@@ -86,7 +86,8 @@ public final class OnnxDeCap {
 
         /**
          * Optional. Default: {@link Projectors#projectionDecoding()}: DeCap's projection decoding (tau 0.01), pure
-         * Java on all cores for one or two images, ND4J gemm for larger batches (see docs/memory-and-projection.md).
+         * Java on all cores, or ND4J gemm for batches when {@code decap-nd4j} is on the classpath (see
+         * docs/memory-and-projection.md).
          */
         public Builder projector(Projector projector) {
             this.projector = projector;

@@ -1,0 +1,39 @@
+package dev.decap.benchmarks.onnx;
+
+import dev.decap.memory.InMemoryMemoryBank;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Random unit-vector banks and queries for the benchmarks (uniform in the cube, normalised by the bank). */
+final class BenchData {
+    private BenchData() {
+    }
+
+    static InMemoryMemoryBank bank(int size, int dimension, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        InMemoryMemoryBank.Builder builder = InMemoryMemoryBank.builder().dimension(dimension).expectedSize(size);
+        float[] v = new float[dimension];
+        for (int i = 0; i < size; i++) {
+            for (int j = 0; j < dimension; j++) {
+                v[j] = (float) (random.nextDouble() * 2 - 1);
+            }
+            builder.add("caption " + i, v);
+        }
+        return builder.build();
+    }
+
+    static List<float[]> queries(int count, int dimension, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<float[]> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            float[] v = new float[dimension];
+            for (int j = 0; j < dimension; j++) {
+                v[j] = (float) (random.nextDouble() * 2 - 1);
+            }
+            out.add(v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.decap.projection.spi;
+
+import dev.decap.InvalidInputException;
+import dev.decap.Vectors;
+import dev.decap.memory.MemoryBank;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Input checks shared by the projectors, so that every implementation refuses bad input with the same messages.
+ * A service-provider interface for implementers of {@link dev.decap.projection.Projector}.
+ */
+public final class ProjectionInputs {
+    private ProjectionInputs() {
+    }
+
+    /**
+     * Checks the bank and a batch of image embeddings and returns the embeddings normalised, row-major.
+     *
+     * @throws InvalidInputException if the bank is null or empty, or an embedding is null, not finite, zero or of
+     *                               the wrong dimension ("expected 512, found 768")
+     */
+    public static float[] normalizedQueries(List<float[]> imageEmbeddings, MemoryBank memory) {
+        requireMemory(memory);
+        Objects.requireNonNull(imageEmbeddings, "imageEmbeddings");
+        int d = memory.dimension();
+        float[] queries = new float[imageEmbeddings.size() * d];
+        for (int i = 0; i < imageEmbeddings.size(); i++) {
+            String what = imageEmbeddings.size() == 1 ? "image embedding" : "image embedding " + i;
+            float[] q = Vectors.normalized(Vectors.requireDimension(imageEmbeddings.get(i), d, what), what);
+            System.arraycopy(q, 0, queries, i * d, d);
+        }
+        return queries;
+    }
+
+    /**
+     * Checks that a projector that reads the memory was given a non-empty bank.
+     *
+     * @throws InvalidInputException otherwise
+     */
+    public static MemoryBank requireMemory(MemoryBank memory) {
+        if (memory == null) {
+            throw new InvalidInputException("this projector needs a memory bank; pass one, or use visual "
+                    + "decoding (IdentityProjector) to decode the image embedding directly");
+        }
+        if (memory.size() <= 0) {
+            throw new InvalidInputException("the memory bank is empty; add captions to it first");
+        }
+        return memory;
+    }
+}
