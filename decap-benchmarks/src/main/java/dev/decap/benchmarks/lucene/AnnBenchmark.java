@@ -13,6 +13,7 @@ import dev.decap.tokenization.ClipTokenizer;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -148,14 +149,14 @@ public final class AnnBenchmark {
         ProjectionDecoding dense = ProjectionDecoding.create();
         int warm = Math.min(3, queries.size());
         Timed denseExact = time(queries, warm, q -> dense.project(q, exact));
-        System.out.printf(Locale.ROOT, "%nPD latency per query, one thread, median (mean) ms; cos = mean cosine to "
-                + "the exact dense projection (min); recall = |ANN top-k ∩ exact top-k| / k%n");
+        System.out.printf(Locale.ROOT, "%nPD latency per query, one thread: median wall ms (median thread-CPU ms); cos ="
+                + " mean cosine to the exact dense projection (min); recall = |ANN top-k ∩ exact top-k| / k%n");
         System.out.printf(Locale.ROOT, "| method | k | latency ms | cos to dense | recall@k |%n|---|---|---|---|---|%n");
-        System.out.printf(Locale.ROOT, "| dense exact (in-memory scan) | all | %s | 1 | - |%n", stat(denseExact.ms));
+        System.out.printf(Locale.ROOT, "| dense exact (in-memory scan) | all | %s | 1 | - |%n", stat(denseExact));
         List<float[]> few = queries.subList(0, Math.min(5, queries.size()));
         Timed luceneDense = time(few, 1, q -> dense.project(q, ann));
         System.out.printf(Locale.ROOT, "| dense exact (Lucene scan, %d queries) | all | %s | %s | - |%n",
-                few.size(), stat(luceneDense.ms), cosines(luceneDense.out, denseExact.out));
+                few.size(), stat(luceneDense), cosines(luceneDense.out, denseExact.out));
         for (int k : ks) {
             ProjectionDecoding top = ProjectionDecoding.builder().topK(k).build();
             Timed exactTop = time(queries, warm, q -> top.project(q, exact));
@@ -165,36 +166,49 @@ public final class AnnBenchmark {
                 recall += recall(exact.search(q, k), ann.search(q, k));
             }
             recall /= queries.size();
-            System.out.printf(Locale.ROOT, "| exact top-k (scan) | %d | %s | %s | 1 |%n", k, stat(exactTop.ms),
+            System.out.printf(Locale.ROOT, "| exact top-k (scan) | %d | %s | %s | 1 |%n", k, stat(exactTop),
                     cosines(exactTop.out, denseExact.out));
             System.out.printf(Locale.ROOT, "| ANN top-k (HNSW, %d candidates) | %d | %s | %s | %.3f |%n",
-                    Math.max(k, ef), k, stat(annTop.ms), cosines(annTop.out, denseExact.out), recall);
+                    Math.max(k, ef), k, stat(annTop), cosines(annTop.out, denseExact.out), recall);
         }
     }
 
-    private record Timed(double[] ms, List<Projection> out) {
+    /** Wall-clock and thread-CPU milliseconds per query, and the projections. */
+    private record Timed(double[] ms, double[] cpuMs, List<Projection> out) {
     }
 
-    /** Runs {@code task} on {@code warm} queries untimed, then on every query timed. */
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /**
+     * Runs {@code task} on {@code warm} queries untimed, then on every query timed, in wall-clock time and in the
+     * calling thread's CPU time (the latter is what a query costs when the shared machine's other load is ignored).
+     */
     private static Timed time(List<float[]> queries, int warm, Function<float[], Projection> task) {
         for (int i = 0; i < warm; i++) {
             task.apply(queries.get(i));
         }
         double[] ms = new double[queries.size()];
+        double[] cpu = new double[queries.size()];
         List<Projection> out = new ArrayList<>();
         for (int i = 0; i < queries.size(); i++) {
+            long c = THREADS.getCurrentThreadCpuTime();
             long t = System.nanoTime();
             out.add(task.apply(queries.get(i)));
             ms[i] = (System.nanoTime() - t) / 1e6;
+            cpu[i] = (THREADS.getCurrentThreadCpuTime() - c) / 1e6;
         }
-        return new Timed(ms, out);
+        return new Timed(ms, cpu, out);
     }
 
-    private static String stat(double[] ms) {
-        double[] s = ms.clone();
+    /** "median wall (median CPU)" in ms. */
+    private static String stat(Timed t) {
+        return String.format(Locale.ROOT, "%.2f (%.2f)", median(t.ms), median(t.cpuMs));
+    }
+
+    private static double median(double[] values) {
+        double[] s = values.clone();
         Arrays.sort(s);
-        double mean = Arrays.stream(s).average().orElse(Double.NaN);
-        return String.format(Locale.ROOT, "%.2f (%.2f)", s[s.length / 2], mean);
+        return s[s.length / 2];
     }
 
     private static String cosines(List<Projection> approx, List<Projection> reference) {
