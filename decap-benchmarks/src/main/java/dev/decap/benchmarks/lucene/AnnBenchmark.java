@@ -105,6 +105,7 @@ public final class AnnBenchmark {
 
         long heapBefore = usedHeapAfterGc();
         long buildStart = System.nanoTime();
+        long buildCpuStart = processCpuNanos();
         LuceneMemoryBank ann;
         boolean reused = false;
         if (dir != null && Files.isDirectory(dir)) {
@@ -130,8 +131,9 @@ public final class AnnBenchmark {
                 }
             });
             ann = b.build(exact);
-            System.out.printf(Locale.ROOT, "built the Lucene bank (maxConn %d, beamWidth %d, %s) in %.1f s%n",
-                    ann.maxConn(), ann.beamWidth(), dir == null ? "in memory" : "on disk " + dir, secs(buildStart));
+            System.out.printf(Locale.ROOT, "built the Lucene bank (maxConn %d, beamWidth %d, %s) in %.1f s wall, "
+                            + "%.1f s CPU%n", ann.maxConn(), ann.beamWidth(), dir == null ? "in memory" : "on disk " + dir,
+                    secs(buildStart), (processCpuNanos() - buildCpuStart) / 1e9);
         }
         long heapAfter = usedHeapAfterGc();
         System.out.printf(Locale.ROOT, "Lucene index %.0f MiB (%s); heap held by the open Lucene bank %.1f MiB;"
@@ -331,6 +333,14 @@ public final class AnnBenchmark {
             // not Linux
         }
         return "n/a";
+    }
+
+    /** CPU time of the whole process (every thread, the garbage collector's included). */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return 0;
     }
 
     private static String loadAverage() {
