@@ -54,6 +54,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
 /**
@@ -86,8 +88,8 @@ import java.util.stream.Stream;
  *
  * <p><b>Thread safety and ownership.</b> Safe for any number of concurrent readers (every call uses its own Lucene
  * iterators over one shared, immutable reader). The bank owns its Lucene reader and directory; {@link #close()}
- * releases both, is idempotent, and afterwards every method throws {@link ClosedException}. Closing while other
- * threads still read makes their calls fail with {@link ClosedException}.
+ * waits for the calls in flight, releases both, is idempotent, and afterwards every method throws
+ * {@link ClosedException}.
  */
 public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
@@ -149,6 +151,8 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
      */
     private final RandomAccessVectorValues.Floats[] leafVectors;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Readers share it; {@link #close()} takes it exclusively, so no read ever runs on closed files. */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
     private LuceneMemoryBank(Directory directory, Path path, DirectoryReader reader, int efSearch) {
         this.directory = directory;
@@ -222,24 +226,40 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
     @Override
     public String caption(int index) {
-        return captions(new int[] {checkIndex(index)})[0];
+        Lock guard = enter();
+        try {
+            return captions(new int[] {checkIndex(index)})[0];
+        } finally {
+            guard.unlock();
+        }
     }
 
     @Override
     public float[] embedding(int index) {
-        int doc = docOf(checkIndex(index));
-        int leaf = ReaderUtil.subIndex(doc, leaves);
+        Lock guard = enter();
         try {
+            int doc = docOf(checkIndex(index));
+            int leaf = ReaderUtil.subIndex(doc, leaves);
             return leafVectors[leaf].copy().vectorValue(doc - leaves.get(leaf).docBase).clone();
         } catch (IOException | AlreadyClosedException e) {
             throw readFailure("the embedding of entry " + index, e);
+        } finally {
+            guard.unlock();
         }
     }
 
     /** Streams the stored vectors straight from the (memory-mapped) index into one reused block. */
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
-        ensureOpen();
+        Lock guard = enter();
+        try {
+            scanOpen(fromIndex, toIndex, blockRows, consumer);
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    private void scanOpen(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         int d = dimension;
         float[] block = new float[Math.min(blockRows, Math.max(toIndex - fromIndex, 1)) * d];
@@ -314,7 +334,15 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
      *                               {@code numCandidates <= 0}
      */
     public List<MemoryHit> search(float[] query, int k, int numCandidates) {
-        ensureOpen();
+        Lock guard = enter();
+        try {
+            return searchOpen(query, k, numCandidates);
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    private List<MemoryHit> searchOpen(float[] query, int k, int numCandidates) {
         float[] q = Vectors.normalized(Vectors.requireDimension(query, dimension, "query"), "query");
         if (k <= 0) {
             throw new InvalidInputException("k must be positive, found " + k + "; ask for at least one hit");
@@ -388,7 +416,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
     /** Total size of the index files in bytes (on disk, or on the heap for an in-memory bank). */
     public long sizeInBytes() {
-        ensureOpen();
+        Lock guard = enter();
         try {
             long total = 0;
             for (String file : reader.getIndexCommit().getFileNames()) {
@@ -397,6 +425,8 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
             return total;
         } catch (IOException | AlreadyClosedException e) {
             throw readFailure("the index file sizes", e);
+        } finally {
+            guard.unlock();
         }
     }
 
@@ -406,26 +436,43 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
      * @throws ModelException naming the damaged file
      */
     public void verify() {
-        ensureOpen();
+        Lock guard = enter();
         try {
             for (LeafReaderContext leaf : leaves) {
                 leaf.reader().checkIntegrity();
             }
         } catch (IOException | AlreadyClosedException e) {
             throw readFailure("the index checksums", e);
+        } finally {
+            guard.unlock();
         }
     }
 
-    /** Closes the Lucene reader and directory; idempotent. */
+    /**
+     * Closes the Lucene reader and directory, after the calls in flight on other threads have returned;
+     * idempotent.
+     *
+     * @throws IllegalStateException if called from inside a call on this bank (a scan's consumer), which would
+     *                               otherwise wait for itself
+     */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        if (lock.getReadHoldCount() > 0) {
+            throw new IllegalStateException("close() was called from inside a call on this LuceneMemoryBank (a scan "
+                    + "consumer?); close the bank after that call returns");
         }
-        try (Directory d = directory; DirectoryReader r = reader) {
-            // try-with-resources closes the reader first, then the directory
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not close the Lucene memory bank in " + describe(path), e);
+        lock.writeLock().lock();
+        try {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            try (Directory d = directory; DirectoryReader r = reader) {
+                // try-with-resources closes the reader first, then the directory
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not close the Lucene memory bank in " + describe(path), e);
+            }
+        } finally {
+            lock.writeLock().unlock();
         }
     }
 
@@ -436,6 +483,20 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Enters a call that reads the index: holds off {@link #close()} (which unmaps the files; reading an unmapped
+     * file can crash the JVM) until the returned lock is released.
+     */
+    private Lock enter() {
+        Lock read = lock.readLock();
+        read.lock();
+        if (closed.get()) {
+            read.unlock();
+            throw closedError();
+        }
+        return read;
+    }
 
     private void ensureOpen() {
         if (closed.get()) {

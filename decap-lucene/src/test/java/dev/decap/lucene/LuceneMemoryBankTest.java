@@ -28,6 +28,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -215,6 +219,55 @@ class LuceneMemoryBankTest {
         assertThrows(ClosedException.class, bank::verify);
         try (LuceneMemoryBank again = LuceneMemoryBank.open(dir.resolve("b"))) {
             assertEquals(20, again.size(), "closing a bank leaves its files for the next open");
+        }
+    }
+
+    @Test
+    void close_waits_for_a_scan_in_flight_and_later_calls_are_refused() throws Exception {
+        LuceneMemoryBank bank = LuceneMemoryBank.builder().directory(dir.resolve("b"))
+                .build(TestVectors.captions(50), TestVectors.gaussian(50, D, 19));
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Double> scan = pool.submit(() -> {
+                double[] sum = {0};
+                bank.scan(10, (first, rows, data, offset) -> {
+                    if (first == 0) {
+                        inside.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    for (int i = 0; i < rows * D; i++) {
+                        sum[0] += data[offset + i];
+                    }
+                });
+                return sum[0];
+            });
+            inside.await();
+            Future<?> closing = pool.submit(bank::close);
+            Thread.sleep(200);
+            assertFalse(closing.isDone(), "close() must wait while a scan still reads the mapped files");
+            release.countDown();
+            assertTrue(Double.isFinite(scan.get()), "the scan in flight completes on open files");
+            closing.get();
+            assertThrows(ClosedException.class, () -> bank.embedding(0));
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void closing_from_inside_a_scan_of_the_same_bank_is_refused() {
+        try (LuceneMemoryBank bank = LuceneMemoryBank.builder().build(TestVectors.captions(5),
+                TestVectors.gaussian(5, D, 20))) {
+            assertThrows(IllegalStateException.class,
+                    () -> bank.scan(2, (first, rows, data, offset) -> bank.close()));
+            assertEquals(5, bank.size(), "the bank stays open");
         }
     }
 
