@@ -116,6 +116,21 @@ public interface MemoryBank {
     }
 
     /**
+     * Whether {@link #search} is much faster than a full {@link #scan} and should replace it wherever only the
+     * most similar entries are needed, typically because the bank is backed by an approximate nearest-neighbour
+     * index. Top-k projection decoding ({@code ProjectionDecoding.builder().topK(k)}) then mixes the k hits of
+     * {@code search(query, k)} instead of scanning every entry, so it is exactly as precise as the bank's search:
+     * an approximate index may miss some of the true k most similar entries. Dense projection (all entries)
+     * always scans.
+     *
+     * <p>Default: {@code false}, so top-k projection scans the whole bank and is exact. A bank that returns
+     * {@code true} must still return true cosine similarities from {@code search}, in decreasing order.
+     */
+    default boolean prefersSearchForTopK() {
+        return false;
+    }
+
+    /**
      * Checks the arguments of {@link #scan(int, int, int, BlockConsumer)}; for implementations.
      *
      * @throws InvalidInputException naming the bad argument

@@ -7,6 +7,7 @@ import dev.decap.projection.spi.ProjectionAccumulator;
 import dev.decap.projection.spi.ProjectionInputs;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.MemoryHit;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +31,10 @@ import java.util.concurrent.ForkJoinPool;
  * results bit-identical to {@link #project}.
  *
  * <p>With {@link Builder#topK(int)} only the k most similar entries take part in the softmax (the others get
- * weight 0). Immutable and thread-safe.
+ * weight 0). They are found by a scan, exactly, unless the bank says its search is the faster way
+ * ({@link MemoryBank#prefersSearchForTopK()}, as an approximate nearest-neighbour index does): then they are the
+ * hits of {@code memory.search(query, k)}, no scan is made, and the projection is as exact as that search.
+ * Immutable and thread-safe.
  */
 public final class ProjectionDecoding implements Projector {
     /** DeCap's temperature τ ({@link ProjectionSettings#DEFAULT_TEMPERATURE}). */
@@ -100,6 +104,12 @@ public final class ProjectionDecoding implements Projector {
         int count = imageEmbeddings.size();
         int d = memory.dimension();
         List<Projection> out = new ArrayList<>(count);
+        if (settings.topK() > 0 && memory.prefersSearchForTopK()) {
+            for (int i = 0; i < count; i++) {
+                out.add(searchTopK(Arrays.copyOfRange(queries, i * d, (i + 1) * d), memory));
+            }
+            return out;
+        }
         for (int start = 0; start < count; start += QUERIES_PER_PASS) {
             int n = Math.min(QUERIES_PER_PASS, count - start);
             float[] group = new float[n * d];
@@ -110,6 +120,15 @@ public final class ProjectionDecoding implements Projector {
             }
         }
         return out;
+    }
+
+    /** Top-k PD over the hits of the bank's own (typically approximate) search instead of a scan. */
+    private Projection searchTopK(float[] query, MemoryBank memory) {
+        ProjectionAccumulator state = new ProjectionAccumulator(memory.dimension(), settings);
+        for (MemoryHit hit : memory.search(query, settings.topK())) {
+            state.offer(hit.similarity(), hit.index());
+        }
+        return state.finish(memory);
     }
 
     private ProjectionAccumulator[] scanAll(float[] queries, int count, MemoryBank memory) {
@@ -220,7 +239,10 @@ public final class ProjectionDecoding implements Projector {
             return this;
         }
 
-        /** Optional. Mix only the k most similar entries; 0 mixes all. Default: 0. */
+        /**
+         * Optional. Mix only the k most similar entries; 0 mixes all. Default: 0. The k entries come from a scan
+         * (exact) or, for banks whose {@link MemoryBank#prefersSearchForTopK()} is true, from their search.
+         */
         public Builder topK(int topK) {
             this.topK = topK;
             return this;

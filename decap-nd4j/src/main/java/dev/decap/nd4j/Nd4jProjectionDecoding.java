@@ -36,7 +36,9 @@ import java.util.Objects;
  * <p><b>Small batches.</b> For one or two queries a gemm degenerates to a matrix-vector product, which reads
  * memory no faster than the pure-Java kernel and pays ND4J's call overhead, so by default {@link #project} and
  * batches of up to two are delegated to a {@link ProjectionDecoding} with the same settings (see
- * {@link Builder#pureJavaBatchLimit(int)}).
+ * {@link Builder#pureJavaBatchLimit(int)}). Top-k projection onto a bank that prefers its own search
+ * ({@link MemoryBank#prefersSearchForTopK()}, e.g. an approximate nearest-neighbour index) is delegated too: it
+ * searches the bank and never copies it.
  *
  * <p>Thread-safe; results agree with {@link ProjectionDecoding} to about 1e-6 (float rounding differs).
  */
@@ -100,7 +102,8 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         if (imageEmbeddings.isEmpty()) {
             return List.of();
         }
-        if (imageEmbeddings.size() <= pureJavaBatchLimit) {
+        // A bank that prefers its own (approximate) search for top-k is searched, not copied into a matrix.
+        if (imageEmbeddings.size() <= pureJavaBatchLimit || (settings.topK() > 0 && memory.prefersSearchForTopK())) {
             return javaProjector.projectAll(imageEmbeddings, memory);
         }
         try (CloseGuard.Permit permit = guard.enter()) {

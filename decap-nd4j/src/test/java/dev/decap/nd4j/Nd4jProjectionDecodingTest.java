@@ -34,6 +34,56 @@ class Nd4jProjectionDecodingTest {
     }
 
     @Test
+    void top_k_projection_onto_a_bank_that_prefers_search_searches_it_instead_of_copying_it() {
+        int[] searches = {0};
+        MemoryBank searchable = new MemoryBank() {
+            @Override
+            public int size() {
+                return bank.size();
+            }
+
+            @Override
+            public int dimension() {
+                return bank.dimension();
+            }
+
+            @Override
+            public String caption(int index) {
+                return bank.caption(index);
+            }
+
+            @Override
+            public float[] embedding(int index) {
+                return bank.embedding(index);
+            }
+
+            @Override
+            public void scan(int fromIndex, int toIndex, int blockRows, dev.decap.memory.BlockConsumer consumer) {
+                throw new AssertionError("a bank that prefers search is not scanned (nor copied) for top-k");
+            }
+
+            @Override
+            public List<dev.decap.memory.MemoryHit> search(float[] query, int k) {
+                searches[0]++;
+                return bank.search(query, k);
+            }
+
+            @Override
+            public boolean prefersSearchForTopK() {
+                return true;
+            }
+        };
+        nd4j = Nd4jProjectionDecoding.builder().topK(9).pureJavaBatchLimit(0).build();
+        List<float[]> queries = TestVectors.gaussian(6, D, 8);
+        List<Projection> viaSearch = nd4j.projectAll(queries, searchable);
+        List<Projection> viaScan = ProjectionDecoding.builder().topK(9).build().projectAll(queries, bank);
+        assertEquals(queries.size(), searches[0]);
+        for (int i = 0; i < queries.size(); i++) {
+            assertArrayEquals(viaScan.get(i).vector(), viaSearch.get(i).vector(), 1e-6f);
+        }
+    }
+
+    @Test
     void batched_projection_matches_the_pure_java_projector_and_the_double_reference() {
         List<float[]> queries = TestVectors.unitGaussian(13, D, 5);
         for (double tau : new double[] {0.01, 0.1, 2}) {

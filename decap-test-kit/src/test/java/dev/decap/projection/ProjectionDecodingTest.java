@@ -4,6 +4,7 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.MemoryHit;
 import dev.decap.testkit.TestVectors;
 import dev.decap.testkit.ReferenceProjection;
 import org.junit.jupiter.api.Test;
@@ -122,6 +123,139 @@ class ProjectionDecodingTest {
         float[] query = TestVectors.unitGaussian(1, D, 77).get(0);
         assertArrayEquals(new NearestNeighbourProjector().project(query, bank).vector(),
                 ProjectionDecoding.builder().topK(1).build().project(query, bank).vector(), 1e-6f);
+    }
+
+    /**
+     * A bank whose search is "approximate" in a known way: it only ever finds odd entries (exactly ranked among
+     * them), and counts how it is read.
+     */
+    private final class OddOnlySearchBank implements MemoryBank {
+        int searches;
+        int scans;
+
+        @Override
+        public int size() {
+            return bank.size();
+        }
+
+        @Override
+        public int dimension() {
+            return bank.dimension();
+        }
+
+        @Override
+        public String caption(int index) {
+            return bank.caption(index);
+        }
+
+        @Override
+        public float[] embedding(int index) {
+            return bank.embedding(index);
+        }
+
+        @Override
+        public void scan(int fromIndex, int toIndex, int blockRows, dev.decap.memory.BlockConsumer consumer) {
+            scans++;
+            bank.scan(fromIndex, toIndex, blockRows, consumer);
+        }
+
+        @Override
+        public List<MemoryHit> search(float[] query, int k) {
+            searches++;
+            float[] q = dev.decap.Vectors.normalized(query, "query");
+            List<MemoryHit> hits = new ArrayList<>();
+            for (int i = 1; i < size(); i += 2) {
+                hits.add(new MemoryHit(i, caption(i), dev.decap.Vectors.dot(q, embedding(i))));
+            }
+            hits.sort(java.util.Comparator.comparingDouble((MemoryHit h) -> -h.similarity())
+                    .thenComparingInt(MemoryHit::index));
+            return List.copyOf(hits.subList(0, Math.min(k, hits.size())));
+        }
+
+        @Override
+        public boolean prefersSearchForTopK() {
+            return true;
+        }
+    }
+
+    @Test
+    void top_k_projection_mixes_the_search_hits_of_a_bank_that_prefers_search_without_scanning_it() {
+        OddOnlySearchBank approximate = new OddOnlySearchBank();
+        List<float[]> odd = new ArrayList<>();
+        for (int i = 1; i < raw.size(); i += 2) {
+            odd.add(raw.get(i));
+        }
+        int k = 40;
+        ProjectionDecoding pd = ProjectionDecoding.builder().temperature(0.05).topK(k).maxContributions(100).build();
+        List<float[]> queries = TestVectors.gaussian(3, D, 61);
+        List<Projection> projections = pd.projectAll(queries, approximate);
+        assertEquals(0, approximate.scans, "a bank that prefers search is not scanned for top-k projection");
+        assertEquals(queries.size(), approximate.searches);
+        for (int q = 0; q < queries.size(); q++) {
+            ReferenceProjection ref = ReferenceProjection.of(odd, queries.get(q), 0.05, k);
+            Projection p = projections.get(q);
+            assertClose(ref.vector, p.vector(), 1e-5, "query " + q);
+            assertEquals(k, p.contributions().size());
+            double sum = 0;
+            for (Contribution c : p.contributions()) {
+                assertEquals(1, c.index() % 2, "only entries the search found are mixed");
+                assertEquals(ref.weights[(c.index() - 1) / 2], c.weight(), 1e-5);
+                sum += c.weight();
+            }
+            assertEquals(1.0, sum, 1e-5, "the weights sum to one over the hits");
+        }
+    }
+
+    @Test
+    void dense_projection_scans_even_a_bank_that_prefers_search() {
+        OddOnlySearchBank approximate = new OddOnlySearchBank();
+        float[] query = TestVectors.gaussian(1, D, 62).get(0);
+        Projection p = ProjectionDecoding.create().project(query, approximate);
+        assertEquals(0, approximate.searches);
+        assertEquals(1, approximate.scans);
+        assertArrayEquals(ProjectionDecoding.create().project(query, bank).vector(), p.vector());
+    }
+
+    @Test
+    void banks_scan_for_top_k_projection_unless_they_prefer_search() {
+        assertFalse(bank.prefersSearchForTopK(), "the in-memory bank keeps exact top-k projection");
+        int[] scans = {0};
+        MemoryBank counting = new MemoryBank() {
+            @Override
+            public int size() {
+                return bank.size();
+            }
+
+            @Override
+            public int dimension() {
+                return bank.dimension();
+            }
+
+            @Override
+            public String caption(int index) {
+                return bank.caption(index);
+            }
+
+            @Override
+            public float[] embedding(int index) {
+                return bank.embedding(index);
+            }
+
+            @Override
+            public void scan(int blockRows, dev.decap.memory.BlockConsumer consumer) {
+                scans[0]++;
+                bank.scan(blockRows, consumer);
+            }
+
+            @Override
+            public List<MemoryHit> search(float[] query, int k) {
+                throw new AssertionError("top-k projection must scan a bank that does not prefer search");
+            }
+        };
+        float[] query = TestVectors.gaussian(1, D, 63).get(0);
+        ProjectionDecoding pd = ProjectionDecoding.builder().topK(7).build();
+        assertArrayEquals(pd.project(query, bank).vector(), pd.project(query, counting).vector());
+        assertEquals(1, scans[0]);
     }
 
     @Test

@@ -93,6 +93,11 @@ public final class ProjectionAccumulator {
         }
     }
 
+    /** Offers one entry found by a search (restricted mode: the entries to mix; otherwise a contribution). */
+    public void offer(float similarity, int index) {
+        top.offer(similarity, index);
+    }
+
     /**
      * Dense mode: offers the block's similarities
      * as contributions, raises the running maximum, and turns the similarities into weights in place,
