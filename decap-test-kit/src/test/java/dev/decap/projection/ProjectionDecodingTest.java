@@ -187,7 +187,7 @@ class ProjectionDecodingTest {
         }
         int k = 40;
         ProjectionDecoding pd = ProjectionDecoding.builder().temperature(0.05).topK(k).maxContributions(100).build();
-        List<float[]> queries = TestVectors.gaussian(3, D, 61);
+        List<float[]> queries = TestVectors.unitGaussian(3, D, 61);
         List<Projection> projections = pd.projectAll(queries, approximate);
         assertEquals(0, approximate.scans, "a bank that prefers search is not scanned for top-k projection");
         assertEquals(queries.size(), approximate.searches);
@@ -209,7 +209,7 @@ class ProjectionDecodingTest {
     @Test
     void dense_projection_scans_even_a_bank_that_prefers_search() {
         OddOnlySearchBank approximate = new OddOnlySearchBank();
-        float[] query = TestVectors.gaussian(1, D, 62).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 62).get(0);
         Projection p = ProjectionDecoding.create().project(query, approximate);
         assertEquals(0, approximate.searches);
         assertEquals(1, approximate.scans);
@@ -252,7 +252,7 @@ class ProjectionDecodingTest {
                 throw new AssertionError("top-k projection must scan a bank that does not prefer search");
             }
         };
-        float[] query = TestVectors.gaussian(1, D, 63).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 63).get(0);
         ProjectionDecoding pd = ProjectionDecoding.builder().topK(7).build();
         assertArrayEquals(pd.project(query, bank).vector(), pd.project(query, counting).vector());
         assertEquals(1, scans[0]);
