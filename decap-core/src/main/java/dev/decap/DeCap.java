@@ -239,9 +239,11 @@ public final class DeCap implements AutoCloseable {
         List<float[]> embeddings = encodeAll(frames);
         List<float[]> unit = new ArrayList<>(embeddings.size());
         for (int i = 0; i < embeddings.size(); i++) {
-            unit.add(Vectors.normalized(embeddings.get(i), "embedding of frame " + i));
+            String what = "embedding of frame " + i;
+            unit.add(Vectors.normalized(Vectors.requireDimension(embeddings.get(i), dimension, what), what));
         }
-        return captionEmbedding(Vectors.normalizedMean(unit, "video frame embeddings"), decodingOptions);
+        // The pooled mean is a unit vector already: it goes to the projector without another normalisation.
+        return captionUnit(List.of(Vectors.normalizedMean(unit, "video frame embeddings")), decodingOptions).get(0);
     }
 
     // ---------------------------------------------------------------- captioning embeddings
@@ -263,12 +265,17 @@ public final class DeCap implements AutoCloseable {
     public List<Caption> captionEmbeddings(List<float[]> imageEmbeddings, DecodingOptions options) {
         ensureOpen();
         requireNonEmpty(imageEmbeddings, "image embeddings");
+        return captionUnit(normalizeAll(imageEmbeddings), options);
+    }
+
+    /** The one path every caption takes: unit embeddings, checked and normalised once above, projected and decoded. */
+    private List<Caption> captionUnit(List<float[]> unit, DecodingOptions options) {
+        ensureOpen();
         Objects.requireNonNull(options, "options");
         if (decoder == null) {
             throw new ConfigurationException("this captioner was built retrievalOnly(): it has no decoder; "
                     + "use retrieve(..) or build it with a decoder(..)");
         }
-        List<float[]> unit = normalizeAll(imageEmbeddings);
         long t0 = System.nanoTime();
         List<Projection> projections = projector.projectAll(unit, memoryBank);
         long t1 = System.nanoTime();

@@ -67,27 +67,33 @@ public final class MemoryBankChecks {
     /** Null when row {@code row} is a finite unit vector of dimension {@code d}, else what is wrong with it. */
     private static String rowProblem(MemoryBank bank, int row, int d) {
         float[] e = bank.embedding(row);
-        String entry = "entry " + row + " (\"" + abbreviate(bank.caption(row)) + "\")";
         if (e == null || e.length != d) {
-            return entry + " has the wrong dimension: expected " + d + ", found "
+            return entry(bank, row) + " has the wrong dimension: expected " + d + ", found "
                     + (e == null ? "null" : e.length) + "; the bank implementation is broken";
+        }
+        double sum = 0;
+        for (float x : e) {
+            sum += (double) x * x;
+        }
+        if (Double.isFinite(sum) && Math.abs(Math.sqrt(sum) - 1) <= UNIT_TOLERANCE) {
+            return null; // the common case: no message is built
         }
         for (int i = 0; i < e.length; i++) {
             if (Float.isNaN(e[i])) {
-                return entry + " holds NaN at index " + i + "; the bank was built from a broken embedding: "
-                        + "rebuild it from finite embeddings";
-            }
-            if (!Float.isFinite(e[i])) {
-                return entry + " holds " + e[i] + " at index " + i + "; the bank was built from a broken "
+                return entry(bank, row) + " holds NaN at index " + i + "; the bank was built from a broken "
                         + "embedding: rebuild it from finite embeddings";
             }
+            if (!Float.isFinite(e[i])) {
+                return entry(bank, row) + " holds " + e[i] + " at index " + i + "; the bank was built from a "
+                        + "broken embedding: rebuild it from finite embeddings";
+            }
         }
-        double norm = Vectors.norm(e);
-        if (Math.abs(norm - 1) > UNIT_TOLERANCE) {
-            return entry + " has length " + (float) norm + ", expected a unit vector (length 1 within "
-                    + UNIT_TOLERANCE + "); " + WHAT_TO_DO;
-        }
-        return null;
+        return entry(bank, row) + " has length " + (float) Math.sqrt(sum) + ", expected a unit vector (length 1 "
+                + "within " + UNIT_TOLERANCE + "); " + WHAT_TO_DO;
+    }
+
+    private static String entry(MemoryBank bank, int row) {
+        return "entry " + row + " (\"" + abbreviate(bank.caption(row)) + "\")";
     }
 
     /**

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.decap.Caption;
 import dev.decap.DeCap;
-import dev.decap.decoding.DecodedSequence;
+import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.decoding.LanguageModel;
 import dev.decap.image.ImageLoader;
@@ -262,7 +262,7 @@ public final class DecoderBenchmark {
                     ? DecodingOptions.builder().beam(c.get("beam_width").asInt())
                     .lengthPenalty(c.get("length_penalty").asDouble()).build()
                     : DecodingOptions.DEFAULT;
-            DecodedSequence s = decoder.decodeSequences(List.of(prefixes.get(c.get("prefix_id").asText())), opts)
+            DecodedCaption s = decoder.decodeAll(List.of(prefixes.get(c.get("prefix_id").asText())), opts)
                     .get(0);
             int[] expected = new int[c.get("result").get("decoder_ids").size()];
             for (int i = 0; i < expected.length; i++) {
@@ -271,7 +271,7 @@ public final class DecoderBenchmark {
             total++;
             if (Arrays.equals(expected, s.modelIds())) {
                 same++;
-                float[] lp = s.logProbs();
+                float[] lp = s.sequenceLogProbs();
                 for (int i = 0; i < lp.length; i++) {
                     worst = Math.max(worst, Math.abs(lp[i]
                             - Float.parseFloat(c.get("result").get("logprobs").get(i).asText())));

@@ -63,7 +63,13 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
         return decoder.decodeAll(prefixes, options);
     }
 
-    /** Decodes in batches and reports every detail, the end-of-text token included. */
+    /**
+     * Decodes in batches and reports every detail, the end-of-text token included.
+     *
+     * @deprecated {@link #decodeAll} returns the same detail in {@link DecodedCaption}; this goes in the next
+     *             release
+     */
+    @Deprecated
     public List<DecodedSequence> decodeSequences(List<float[]> prefixes, DecodingOptions options) {
         return decoder.decodeSequences(prefixes, options);
     }

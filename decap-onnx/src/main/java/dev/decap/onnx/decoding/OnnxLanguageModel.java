@@ -1,13 +1,11 @@
 package dev.decap.onnx.decoding;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.InferenceException;
@@ -16,7 +14,7 @@ import dev.decap.ModelException;
 import dev.decap.decoding.LanguageModel;
 import dev.decap.spi.CloseGuard;
 import dev.decap.onnx.OnnxOptions;
-import dev.decap.onnx.internal.GatherGraph;
+import dev.decap.onnx.internal.ModelSignature;
 import dev.decap.onnx.internal.OrtSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,14 +67,13 @@ public final class OnnxLanguageModel implements LanguageModel {
 
     private final OrtEnvironment env;
     private final OrtSession session;
-    private final OrtSession gatherSession;
+    private final KvCacheReorder cache;
     private final String source;
     private final int layers;
     private final int heads;
     private final int headDim;
     private final int prefixDim;
     private final int vocabularySize;
-    private final CacheReorder reorder;
     private final String[] pastNames;
     private final String[] presentNames;
     private final CloseGuard guard;
@@ -85,16 +82,15 @@ public final class OnnxLanguageModel implements LanguageModel {
         this.env = OrtSessions.environment();
         this.source = b.modelPath.toString();
         this.guard = new CloseGuard("the ONNX decoder " + source + " is closed; build a new one");
-        this.reorder = b.reorder;
         OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
-        OrtSession g = null;
+        KvCacheReorder g = null;
         try {
-            Layout layout = Layout.of(s, source);
-            this.layers = layout.layers;
-            this.heads = layout.heads;
-            this.headDim = layout.headDim;
-            this.prefixDim = layout.prefixDim;
-            this.vocabularySize = layout.vocab;
+            DecoderSignature layout = DecoderSignature.of(ModelSignature.of(s, b.modelPath));
+            this.layers = layout.layers();
+            this.heads = layout.heads();
+            this.headDim = layout.headDim();
+            this.prefixDim = layout.prefixDim();
+            this.vocabularySize = layout.vocab();
             this.pastNames = new String[2 * layers];
             this.presentNames = new String[2 * layers];
             for (int i = 0; i < layers; i++) {
@@ -103,44 +99,20 @@ public final class OnnxLanguageModel implements LanguageModel {
                 presentNames[2 * i] = "present." + i + ".key";
                 presentNames[2 * i + 1] = "present." + i + ".value";
             }
-            if (reorder == CacheReorder.ONNX_GATHER) {
-                try (OrtSession.SessionOptions gso = gatherOptions(b.options)) {
-                    g = OrtSessions.create(GatherGraph.model(2 * layers, 4), gso);
-                } catch (OrtException e) {
-                    throw new ModelException("cannot create the key/value cache gather graph: " + e.getMessage(), e);
-                }
-            }
+            g = new KvCacheReorder(b.reorder, b.options, layers, heads, headDim);
         } catch (RuntimeException e) {
             closeQuietly(s);
             closeQuietly(g);
             throw e;
         }
         this.session = s;
-        this.gatherSession = g;
+        this.cache = g;
         LOG.debug("loaded decoder {}: {} layers, {} heads of {}, prefix {}, vocabulary {}", source, layers, heads,
                 headDim, prefixDim, vocabularySize);
     }
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    /**
-     * Options of the gather graph. A row copy gains nothing from intra-op threads; measured on the full-size
-     * decoder (beam 5, 2 shared cores) a 2-thread gather grew from 9 to 17 ms per step between steps 10 and 20,
-     * one thread stays flat. Without the arena each step's (larger) cache is a plain allocation that is freed when
-     * its result closes, instead of a new arena chunk per step.
-     */
-    private static OrtSession.SessionOptions gatherOptions(OnnxOptions options) throws OrtException {
-        OrtSession.SessionOptions so = options.toSessionOptions();
-        try {
-            so.setIntraOpNumThreads(1);
-            so.setCPUArenaAllocator(false);
-            return so;
-        } catch (OrtException | RuntimeException e) {
-            so.close();
-            throw e;
-        }
     }
 
     /** Opens {@code decoder.onnx} with default options. */
@@ -175,7 +147,7 @@ public final class OnnxLanguageModel implements LanguageModel {
 
     /** How cache rows are reordered. */
     CacheReorder cacheReorder() {
-        return reorder;
+        return cache.kind();
     }
 
     @Override
@@ -208,7 +180,7 @@ public final class OnnxLanguageModel implements LanguageModel {
     public void close() {
         guard.close(() -> {
             closeQuietly(session);
-            closeQuietly(gatherSession);
+            closeQuietly(cache);
         });
     }
 
@@ -378,45 +350,9 @@ public final class OnnxLanguageModel implements LanguageModel {
         private OnnxTensor[] gather(OnnxTensor[] present, int[] parentRows) {
             closeQuietly(gathered);
             gathered = null;
-            if (reorder == CacheReorder.ONNX_GATHER) {
-                long[] idx = new long[parentRows.length];
-                for (int r = 0; r < idx.length; r++) {
-                    idx[r] = parentRows[r];
-                }
-                Map<String, OnnxTensor> in = new HashMap<>();
-                try (OnnxTensor indices = longTensor(idx, new long[] {idx.length})) {
-                    in.put("indices", indices);
-                    for (int i = 0; i < present.length; i++) {
-                        in.put(GatherGraph.input(i), present[i]);
-                    }
-                    OrtSession.Result r = run(gatherSession, in, "the cache gather");
-                    gathered = r;
-                    OnnxTensor[] out = new OnnxTensor[present.length];
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = output(r, GatherGraph.output(i));
-                    }
-                    return out;
-                }
-            }
-            TensorList list = new TensorList(present.length);
-            gathered = list;
-            int rowFloats = heads * pastLength * headDim;
-            for (int i = 0; i < present.length; i++) {
-                FloatBuffer src = present[i].getFloatBuffer();
-                FloatBuffer dst = ByteBuffer.allocateDirect(parentRows.length * rowFloats * Float.BYTES)
-                        .order(ByteOrder.nativeOrder()).asFloatBuffer();
-                for (int r = 0; r < parentRows.length; r++) {
-                    dst.put(src.slice(parentRows[r] * rowFloats, rowFloats));
-                }
-                dst.rewind();
-                try {
-                    list.tensors[i] = OnnxTensor.createTensor(env, dst,
-                            new long[] {parentRows.length, heads, pastLength, headDim});
-                } catch (OrtException e) {
-                    throw new InferenceException("cannot create a cache tensor: " + e.getMessage(), e);
-                }
-            }
-            return list.tensors;
+            KvCacheReorder.Reordered r = cache.gather(present, parentRows, pastLength, OnnxLanguageModel.this::run);
+            gathered = r;
+            return r.tensors();
         }
 
         private OnnxTensor output(OrtSession.Result result, String name) {
@@ -444,93 +380,6 @@ public final class OnnxLanguageModel implements LanguageModel {
                 step = null;
                 gathered = null;
             }
-        }
-    }
-
-    /** Cache tensors built in Java ({@link CacheReorder#JAVA_COPY}); closes them together. */
-    private static final class TensorList implements AutoCloseable {
-        final OnnxTensor[] tensors;
-
-        TensorList(int n) {
-            this.tensors = new OnnxTensor[n];
-        }
-
-        @Override
-        public void close() {
-            for (OnnxTensor t : tensors) {
-                closeQuietly(t);
-            }
-        }
-    }
-
-    /** Dimensions read from the decoder's inputs and outputs, checked against the I/O contract. */
-    private record Layout(int layers, int heads, int headDim, int prefixDim, int vocab) {
-        static Layout of(OrtSession s, String source) {
-            try {
-                Map<String, NodeInfo> in = s.getInputInfo();
-                Map<String, NodeInfo> out = s.getOutputInfo();
-                long[] prefix = shape(in, "prefix", 2, OnnxJavaType.FLOAT, source, "input");
-                shape(in, "input_ids", 2, OnnxJavaType.INT64, source, "input");
-                shape(in, "use_prefix", 1, OnnxJavaType.BOOL, source, "input");
-                long[] logits = shape(out, "logits", 2, OnnxJavaType.FLOAT, source, "output");
-                int layers = 0;
-                while (in.containsKey("past_key_values." + layers + ".key")) {
-                    layers++;
-                }
-                if (layers == 0) {
-                    throw new ModelException("decoder " + source + " has no input past_key_values.0.key; expected "
-                            + "the KV-cache decoder (inputs prefix, input_ids, use_prefix, past_key_values.{i}.key/"
-                            + "value), found inputs " + in.keySet());
-                }
-                int expectedInputs = 3 + 2 * layers;
-                if (in.size() != expectedInputs || out.size() != 1 + 2 * layers) {
-                    throw new ModelException("decoder " + source + " has the wrong number of inputs/outputs: expected "
-                            + expectedInputs + " inputs and " + (1 + 2 * layers) + " outputs for " + layers
-                            + " layers, found " + in.size() + " and " + out.size());
-                }
-                long[] first = shape(in, "past_key_values.0.key", 4, OnnxJavaType.FLOAT, source, "input");
-                for (int i = 0; i < layers; i++) {
-                    for (String kind : new String[] {"key", "value"}) {
-                        long[] p = shape(in, "past_key_values." + i + "." + kind, 4, OnnxJavaType.FLOAT, source,
-                                "input");
-                        long[] q = shape(out, "present." + i + "." + kind, 4, OnnxJavaType.FLOAT, source, "output");
-                        if (p[1] != first[1] || p[3] != first[3] || q[1] != first[1] || q[3] != first[3]) {
-                            throw new ModelException("decoder " + source + ": cache tensors of layer " + i
-                                    + " disagree on heads/head size with layer 0");
-                        }
-                    }
-                }
-                if (first[1] <= 0 || first[3] <= 0 || prefix[1] <= 0 || logits[1] <= 0) {
-                    throw new ModelException("decoder " + source + " must have fixed heads, head size, prefix and "
-                            + "vocabulary dimensions, found past " + java.util.Arrays.toString(first) + ", prefix "
-                            + java.util.Arrays.toString(prefix) + ", logits " + java.util.Arrays.toString(logits));
-                }
-                return new Layout(layers, (int) first[1], (int) first[3], (int) prefix[1], (int) logits[1]);
-            } catch (OrtException e) {
-                throw new ModelException("cannot read the inputs and outputs of decoder " + source + ": "
-                        + e.getMessage(), e);
-            }
-        }
-
-        private static long[] shape(Map<String, NodeInfo> infos, String name, int rank, OnnxJavaType type,
-                                    String source, String kind) {
-            NodeInfo info = infos.get(name);
-            if (info == null) {
-                throw new ModelException("decoder " + source + " has no " + kind + " named " + name + "; found "
-                        + infos.keySet() + " (see docs/model-bundle.md for the decoder's I/O contract)");
-            }
-            if (!(info.getInfo() instanceof TensorInfo t)) {
-                throw new ModelException("decoder " + kind + " " + name + " of " + source + " is not a tensor");
-            }
-            if (t.type != type) {
-                throw new ModelException("decoder " + kind + " " + name + " of " + source + " has the wrong type: "
-                        + "expected " + type + ", found " + t.type);
-            }
-            if (t.getShape().length != rank) {
-                throw new ModelException("decoder " + kind + " " + name + " of " + source + " has the wrong rank: "
-                        + "expected " + rank + ", found " + t.getShape().length);
-            }
-            return t.getShape();
         }
     }
 

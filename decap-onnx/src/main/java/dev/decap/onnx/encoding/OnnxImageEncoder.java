@@ -88,6 +88,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
     /**
      * Encodes one image.
      *
+     * @return the model's {@code image_embeds}: not normalised (not unit length) for the {@code decap} and
+     *         {@code xenova} layouts, unit length for {@code hf}; the captioner normalises once
      * @throws InvalidInputException if the image is null or empty
      */
     @Override
@@ -102,7 +104,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
     }
 
     /**
-     * Encodes several images in batched model calls, one embedding per image, in order.
+     * Encodes several images in batched model calls, one embedding per image, in order (not normalised, as
+     * {@link #encode(BufferedImage)}).
      *
      * @throws InvalidInputException if the list is null or empty, or an image is null or empty
      */
@@ -134,7 +137,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
 
     /**
      * Encodes one image decoded by {@link dev.decap.image.ImageLoader#decode}: its pixels go straight to the
-     * preprocessing, without a {@link BufferedImage} (the captioner's path for files, bytes and streams).
+     * preprocessing, without a {@link BufferedImage} (the captioner's path for files, bytes and streams). The
+     * embedding is not normalised to unit length, as {@link #encode(BufferedImage)}.
      *
      * @throws InvalidInputException if the image is null
      */
@@ -187,7 +191,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
 
     /**
      * Encodes one image already preprocessed into CLIP's form: {@code 3 × S × S} floats, channel-major (CHW),
-     * RGB, normalised with CLIP's mean and std. For callers with their own preprocessing.
+     * RGB, normalised with CLIP's mean and std. For callers with their own preprocessing. The embedding is not
+     * normalised to unit length, as {@link #encode(BufferedImage)}.
      *
      * @throws InvalidInputException if the array is null, has the wrong length, or holds NaN or infinity
      */

@@ -2,7 +2,7 @@ package dev.decap.onnx.decoding;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.decap.decoding.DecodedSequence;
+import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.onnx.Fixtures;
 import dev.decap.onnx.bundle.ModelBundle;
@@ -88,15 +88,15 @@ class DecoderGoldenTest {
                 for (JsonNode c : group) {
                     batch.add(prefixes.get(c.get("prefix_id").asText()));
                 }
-                List<DecodedSequence> results = decoder.decodeSequences(batch, ob.build());
+                List<DecodedCaption> results = decoder.decodeAll(batch, ob.build());
                 for (int i = 0; i < group.size(); i++) {
                     JsonNode c = group.get(i);
                     JsonNode expected = c.get("result");
-                    DecodedSequence actual = results.get(i);
+                    DecodedCaption actual = results.get(i);
                     String what = c.get("prefix_id").asText() + " " + c;
                     assertArrayEquals(ints(expected.get("decoder_ids")), actual.modelIds(), what);
-                    assertArrayEquals(ints(expected.get("token_ids")), actual.tokenIds(), what);
-                    assertArrayEquals(floats(expected.get("logprobs")), actual.logProbs(),
+                    assertArrayEquals(ints(expected.get("token_ids")), actual.sequenceTokenIds(), what);
+                    assertArrayEquals(floats(expected.get("logprobs")), actual.sequenceLogProbs(),
                             (float) LOGPROB_TOLERANCE, what);
                     assertEquals(expected.get("score").asDouble(), actual.score(), LOGPROB_TOLERANCE, what);
                     assertEquals(expected.get("finished_with_eot").asBoolean(), actual.endedWithEndOfText(), what);
