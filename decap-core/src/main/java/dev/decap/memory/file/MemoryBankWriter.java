@@ -36,8 +36,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Each embedding is checked (finite, non-zero, of the bank's dimension) and normalised before it is stored.
  * Captions are {@linkplain #normalizeCaption normalised} (trimmed, whitespace runs collapsed; case kept) and, by
- * default, an entry whose normalised caption was already written is skipped. Not thread-safe; close it (a
- * writer closed before {@code commit} deletes its temporary files).
+ * default, an entry whose normalised caption was already written is skipped (the writer keeps every normalised
+ * caption in a hash set for that, roughly 100 bytes per caption; {@link Builder#dedupe(boolean) dedupe(false)}
+ * keeps none). Not thread-safe; close it (a writer closed before {@code commit} deletes its temporary files).
  *
  * <pre>{@code
  * try (MemoryBankWriter w = MemoryBankWriter.builder().output(Path.of("coco.dmb")).dimension(512)

@@ -87,6 +87,26 @@ class MemoryCommandTest {
     }
 
     @Test
+    void build_refuses_an_empty_or_missing_corpus_with_one_line_and_verify_a_missing_bank() throws IOException {
+        Path empty = Files.writeString(dir.resolve("empty.txt"), "\n  \n");
+        CliRun run = CliRun.of("memory", "build", "--bundle", dir.toString(), "--corpus", empty.toString(), "--out",
+                dir.resolve("b.dmb").toString());
+        assertEquals(1, run.exitCode());
+        assertTrue(run.err().strip().startsWith("error: corpus") && run.err().contains("no captions"), run.err());
+        CliRun missing = CliRun.of("memory", "build", "--bundle", dir.toString(), "--corpus",
+                dir.resolve("nope.jsonl").toString(), "--out", dir.resolve("b.dmb").toString());
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        CliRun dtype = CliRun.of("memory", "build", "--bundle", dir.toString(), "--corpus", empty.toString(),
+                "--out", dir.resolve("b.dmb").toString(), "--dtype", "int4");
+        assertEquals(2, dtype.exitCode(), dtype.err());
+        CliRun verify = CliRun.of("memory", "verify", dir.resolve("none.dmb").toString());
+        assertEquals(1, verify.exitCode());
+        assertEquals(1, verify.err().strip().split("\n").length, verify.err());
+        assertFalse(Files.exists(dir.resolve("b.dmb")));
+    }
+
+    @Test
     void caption_refuses_a_bank_from_another_text_encoder() throws IOException {
         Path bundle = CliRun.fixture("tiny/decap-bundle.json").getParent();
         Path vocab = CliRun.shared().resolve("clip");
