@@ -74,7 +74,7 @@ class Nd4jProjectionDecodingTest {
             }
         };
         nd4j = Nd4jProjectionDecoding.builder().topK(9).pureJavaBatchLimit(0).build();
-        List<float[]> queries = TestVectors.gaussian(6, D, 8);
+        List<float[]> queries = TestVectors.unitGaussian(6, D, 8);
         List<Projection> viaSearch = nd4j.projectAll(queries, searchable);
         List<Projection> viaScan = ProjectionDecoding.builder().topK(9).build().projectAll(queries, bank);
         assertEquals(queries.size(), searches[0]);
