@@ -95,7 +95,7 @@ public final class AnnBenchmark {
             exact = b.build();
             queries = new ArrayList<>();
             for (int i = 0; i < queryCount; i++) {
-                queries.add(gen.get());
+                queries.add(dev.decap.Vectors.normalized(gen.get(), "query")); // projectors receive unit vectors
             }
         }
         n = exact.size();
@@ -307,7 +307,10 @@ public final class AnnBenchmark {
         try (OnnxTextEncoder encoder = OnnxTextEncoder.builder().model(tiny.resolve("text_encoder.onnx"))
                 .tokenizer(tokenizer).build()) {
             InMemoryMemoryBank bank = InMemoryMemoryBank.encode(encoder, memory, (done, total) -> { });
-            List<float[]> queries = encoder.encodeAll(held);
+            List<float[]> queries = new ArrayList<>();
+            for (float[] q : encoder.encodeAll(held)) {
+                queries.add(dev.decap.Vectors.normalized(q, "query")); // projectors receive unit vectors
+            }
             System.out.printf(Locale.ROOT, "encoded %d COCO captions (+%d held-out queries) with the tiny tower in "
                     + "%.1f s%n", memory.size(), held.size(), secs(t));
             return List.of(bank, queries);

@@ -32,7 +32,8 @@ final class BenchData {
             for (int j = 0; j < dimension; j++) {
                 v[j] = (float) (random.nextDouble() * 2 - 1);
             }
-            out.add(v);
+            // Projectors receive unit vectors (the captioner normalises once).
+            out.add(dev.decap.Vectors.normalized(v, "query"));
         }
         return out;
     }
