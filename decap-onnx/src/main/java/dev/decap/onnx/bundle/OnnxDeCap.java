@@ -7,6 +7,7 @@ import dev.decap.decoding.DecodingOptions;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.ProgressListener;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import dev.decap.onnx.decoding.OnnxLanguageModel;
@@ -15,10 +16,7 @@ import dev.decap.onnx.encoding.OnnxImageEncoder;
 import dev.decap.onnx.encoding.OnnxTextEncoder;
 import dev.decap.projection.Projectors;
 import dev.decap.projection.Projector;
-import dev.decap.tokenization.ClipTokenizer;
 import dev.decap.tokenization.Tokenizer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +39,6 @@ import java.util.Optional;
  * text encoder. The built captioner owns and closes the ONNX components.
  */
 public final class OnnxDeCap {
-    private static final Logger LOG = LoggerFactory.getLogger(OnnxDeCap.class);
 
     private OnnxDeCap() {
     }
@@ -56,6 +53,7 @@ public final class OnnxDeCap {
         private final Path directory;
         private MemoryBank memoryBank;
         private List<String> memoryCaptions;
+        private ProgressListener memoryProgress;
         private Projector projector;
         private DecodingOptions decodingOptions;
         private Path vocabulary;
@@ -81,6 +79,12 @@ public final class OnnxDeCap {
         /** Captions to encode into an in-memory bank with the bundle's text encoder (instead of a bank). */
         public Builder memoryCaptions(List<String> captions) {
             this.memoryCaptions = captions == null ? null : List.copyOf(captions);
+            return this;
+        }
+
+        /** Optional: told how far encoding {@link #memoryCaptions(List) the memory captions} has got. */
+        public Builder memoryProgress(ProgressListener progress) {
+            this.memoryProgress = progress;
             return this;
         }
 
@@ -154,37 +158,15 @@ public final class OnnxDeCap {
             return opened;
         }
 
-        /** The tokenizer: the one given, else CLIP's loaded from the vocabulary found; empty when none is found. */
+        /**
+         * The tokenizer: the one given, else the one the bundle declares ({@link BundleTokenizers}); empty for a
+         * CLIP-BPE bundle whose vocabulary is not found.
+         */
         public Optional<Tokenizer> loadTokenizer(ModelBundle bundle) {
             if (tokenizer != null) {
                 return Optional.of(tokenizer);
             }
-            if (vocabulary != null && !java.nio.file.Files.exists(vocabulary)) {
-                throw new ModelException("tokenizer vocabulary " + vocabulary + " not found; pass the CLIP BPE file ("
-                        + bundle.vocabularyFileName() + ") or a directory holding it");
-            }
-            Optional<Path> file = bundle.findVocabulary(vocabulary);
-            if (file.isEmpty()) {
-                if (vocabulary != null) {
-                    throw new ModelException("tokenizer vocabulary " + bundle.vocabularyFileName() + " not found at "
-                            + vocabulary + " nor in the bundle directory " + bundle.directory());
-                }
-                LOG.debug("no tokenizer vocabulary ({}) in {}; captions will have no text. Pass vocabulary(path).",
-                        bundle.vocabularyFileName(), bundle.directory());
-                return Optional.empty();
-            }
-            String type = bundle.manifest().tokenizer() == null ? null : bundle.manifest().tokenizer().type();
-            if (type != null && !type.equals("clip-bpe")) {
-                throw new ModelException("bundle " + bundle.directory() + " declares tokenizer type \"" + type
-                        + "\"; this library reads \"clip-bpe\"");
-            }
-            Tokenizer t = ClipTokenizer.fromOpenAiVocabulary(file.get());
-            if (t.vocabularySize() != bundle.tokenizerVocabularySize()) {
-                throw new ModelException("tokenizer vocabulary " + file.get() + " does not match the bundle: "
-                        + "tokenizer.vocab_size expected " + bundle.tokenizerVocabularySize() + ", found "
-                        + t.vocabularySize());
-            }
-            return Optional.of(t);
+            return BundleTokenizers.load(bundle, vocabulary);
         }
 
         /** Builds only the bundle's caption decoder (with the tokenizer, when found). */
@@ -224,7 +206,8 @@ public final class OnnxDeCap {
                 OnnxImageEncoder image = null;
                 if (bundle.imageEncoderFile().isPresent()) {
                     image = OnnxImageEncoder.builder().model(bundle.imageEncoderFile().get()).layout(layout)
-                            .options(onnxOptions).dimension(bundle.embeddingDimension()).build();
+                            .options(onnxOptions).dimension(bundle.embeddingDimension())
+                            .preprocessor(BundlePreprocessing.of(bundle).orElse(null)).build();
                     opened.add(image);
                 }
                 OnnxTextEncoder text = null;
@@ -245,7 +228,7 @@ public final class OnnxDeCap {
                                 + "tokenizer vocabulary; bundle " + bundle.directory() + " has "
                                 + (bundle.textEncoderFile().isEmpty() ? "no text encoder" : "no vocabulary found"));
                     }
-                    bank = InMemoryMemoryBank.encode(text, memoryCaptions, null);
+                    bank = InMemoryMemoryBank.encode(text, memoryCaptions, memoryProgress);
                 }
                 DeCap.Builder b = DeCap.builder().imageEncoder(image).textEncoder(text).memoryBank(bank)
                         .projector(projector != null ? projector : Projectors.projectionDecoding()).decoder(decoder)
