@@ -20,6 +20,7 @@ import java.util.Map;
                 PreprocessCommand.class,
                 TokenizeCommand.class,
                 DecodeCommand.class,
+                EvalCommand.class,
         })
 public final class DecapCli implements Runnable {
 
