@@ -53,7 +53,7 @@ public final class DecodeCommand implements Callable<Integer> {
     double lengthPenalty;
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens, end-of-text included "
-            + "(default: the bundle's, 30).")
+            + "(default: the bundle's, 30; at most its decoder.max_positions - 1).")
     Integer maxTokens;
 
     @Option(names = "--min-tokens", paramLabel = "N", defaultValue = "0", description = "Fewest tokens before "
@@ -79,7 +79,7 @@ public final class DecodeCommand implements Callable<Integer> {
         try (OnnxCaptionDecoder decoder = builder.buildDecoder()) {
             List<float[]> prefixes = readPrefixes(prefixFile, decoder.prefixDimension());
             DecodingOptions.Builder ob = DecodingOptions.builder().minTokens(minTokens)
-                    .maxTokens(maxTokens != null ? maxTokens : builder.bundle().maxTokens());
+                    .maxTokens(CaptionCommand.checkedMaxTokens(maxTokens, builder.bundle()));
             if (beam != null) {
                 ob.beam(beam).lengthPenalty(lengthPenalty);
             }
