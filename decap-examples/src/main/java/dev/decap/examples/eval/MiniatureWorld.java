@@ -3,6 +3,7 @@ package dev.decap.examples.eval;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,6 +119,9 @@ public final class MiniatureWorld {
         Graphics2D g = img.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF);
+            // Exact geometry, pixels filled where their centre is inside: with the boxes below this gives the
+            // same pixels as Pillow's ImageDraw for the contract's integer boxes (checked for both sizes).
+            g.setRenderingHint(RenderingHints.KEY_STROKE_CONTROL, RenderingHints.VALUE_STROKE_PURE);
             g.setColor(scene.background());
             g.fillRect(0, 0, SIZE, SIZE);
             for (Shape s : scene.objects()) {
@@ -127,8 +131,14 @@ public final class MiniatureWorld {
                 switch (s.shape()) {
                     case "circle" -> g.fillOval(s.cx() - r, s.cy() - r, 2 * r + 1, 2 * r + 1);
                     case "square" -> g.fillRect(s.cx() - r, s.cy() - r, 2 * r + 1, 2 * r + 1);
-                    case "triangle" -> g.fillPolygon(new int[]{s.cx(), s.cx() - r, s.cx() + r + 1},
-                            new int[]{s.cy() - r, s.cy() + r + 1, s.cy() + r + 1}, 3);
+                    case "triangle" -> {
+                        Path2D.Double t = new Path2D.Double();
+                        t.moveTo(s.cx() + 0.5, s.cy() - r);
+                        t.lineTo(s.cx() - r, s.cy() + r + 1);
+                        t.lineTo(s.cx() + r + 1, s.cy() + r + 1);
+                        t.closePath();
+                        g.fill(t);
+                    }
                     default -> throw new IllegalArgumentException("unknown shape " + s.shape());
                 }
             }
