@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.decap.InvalidInputException;
 import dev.decap.decoding.DecodedSequence;
 import dev.decap.decoding.DecodingOptions;
+import dev.decap.miniature.Miniature;
 import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import picocli.CommandLine.Command;
@@ -38,7 +39,8 @@ public final class DecodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "Model bundle directory.")
+    @Option(names = "--bundle", paramLabel = "DIR",
+            description = "Model bundle directory (default: the shipped miniature model).")
     Path bundle;
 
     @Option(names = "--prefix", required = true, paramLabel = "FILE",
@@ -73,7 +75,8 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        OnnxDeCap.Builder builder = OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary).masking(!noMask)
+        OnnxDeCap.Builder builder = (bundle == null ? Miniature.onnxBuilder() : OnnxDeCap.fromBundle(bundle))
+                .vocabulary(vocabulary).masking(!noMask)
                 .verifyChecksums(!noVerify);
         PrintWriter out = spec.commandLine().getOut();
         try (OnnxCaptionDecoder decoder = builder.buildDecoder()) {

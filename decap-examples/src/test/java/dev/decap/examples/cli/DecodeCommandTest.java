@@ -134,9 +134,9 @@ class DecodeCommandTest {
         assertEquals(1, noBundle.exitCode());
         assertTrue(noBundle.err().contains("does not exist"), noBundle.err());
 
-        CliRun usage = CliRun.of("decode", "--prefix", prefixes.toString());
+        CliRun usage = CliRun.of("decode", "--bundle", bundle.toString());
         assertEquals(2, usage.exitCode());
-        assertTrue(usage.err().contains("--bundle"), usage.err());
+        assertTrue(usage.err().contains("--prefix"), usage.err());
     }
 
     @Test
