@@ -69,7 +69,7 @@ def write(out, tok=None, context_length: int = train_clip.CONTEXT_LENGTH) -> Pat
     out = Path(out)
     with open(out, "w", encoding="utf-8") as f:
         for c in cases(tok, context_length):
-            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+            f.write(json.dumps(c, ensure_ascii=True) + "\n")  # \u escapes: no raw U+0085/U+2028 inside lines
     tok.save(out.parent / "vocab.txt")
     return out
 
