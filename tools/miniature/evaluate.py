@@ -9,6 +9,10 @@ optionally with the training-time rasteriser variants), four strategies, greedy 
 * ``visual``: the image embedding itself, decoded (the modality gap makes this the weak one);
 * ``retrieval``: the nearest memory caption, verbatim.
 
+With ``--styled`` also on the training-time rasteriser variants (``styled``) and on an independent
+centre-sampled rasteriser (``centre_sampled``, :func:`world.render_centre_sampled`, Java2D-like, never used in
+training).
+
 Facts are read from captions with ``world.parse_caption`` (docs/miniature-world.md). Reported per strategy:
 ``single_colour_shape`` (one-object scenes: colour and shape right), ``pair_full`` (two-object scenes: both
 colour-shape pairs and the relation right), ``all_facts`` (every stated fact right, sizes included, object
@@ -144,6 +148,7 @@ def main(argv=None) -> int:
                                                                 examples=args.examples)}
     if args.styled:
         res["styled"] = evaluate(clip, tok, decoder, memory, args.count, styled=True)
+        res["centre_sampled"] = evaluate(clip, tok, decoder, memory, args.count, styled="centre")
     text = json.dumps(res, indent=2)
     print(text)
     if args.json:

@@ -109,13 +109,17 @@ def to_pixels(imgs_u8: torch.Tensor) -> torch.Tensor:
     return (x - mean) / std
 
 
-def render_pool(seeds: Sequence[int], styled: bool, style_seed: int = 0):
+def render_pool(seeds: Sequence[int], styled, style_seed: int = 0):
+    """styled: False = the contract (Pillow), True = random rasteriser variants, \"centre\" = centre-sampled."""
     rng = random.Random(style_seed)
     imgs = np.empty((len(seeds), 64, 64, 3), np.uint8)
     scenes = []
     for i, s in enumerate(seeds):
         sc = world.sample_scene(s)
         scenes.append(sc)
+        if styled == "centre":
+            imgs[i] = np.asarray(world.render_centre_sampled(sc))
+            continue
         st = world.random_style(rng) if styled else world.PLAIN
         imgs[i] = np.asarray(world.render(sc, st, rng))
     return torch.from_numpy(imgs), scenes

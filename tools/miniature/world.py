@@ -217,6 +217,28 @@ def render(scene: Scene, style: RenderStyle = PLAIN, rng: Optional[random.Random
     return img
 
 
+def render_centre_sampled(scene: Scene) -> Image.Image:
+    """An independent rasteriser (not Pillow): a pixel takes an object's colour when its centre (x + 0.5,
+    y + 0.5) lies inside the shape's continuous outline: the disc of radius r around (cx, cy), the square
+    [cx-r, cx+r]^2, the triangle (cx, cy-r), (cx-r, cy+r), (cx+r, cy+r). This is what Java2D's ``fillOval`` /
+    ``fillRect`` / ``fillPolygon`` without antialiasing draw for those outlines; used to check robustness."""
+    import numpy as np
+    a = np.empty((SIZE, SIZE, 3), np.uint8)
+    a[:] = scene.background
+    y, x = np.mgrid[0:SIZE, 0:SIZE] + 0.5
+    for o in scene.objects:
+        r = o.r
+        if o.shape == "circle":
+            m = (x - o.cx) ** 2 + (y - o.cy) ** 2 <= r * r
+        elif o.shape == "square":
+            m = (np.abs(x - o.cx) <= r) & (np.abs(y - o.cy) <= r)
+        else:
+            # inside the apex-down edges and above the base: |x - cx| <= (y - (cy - r)) / 2, y <= cy + r
+            m = (y >= o.cy - r) & (y <= o.cy + r) & (np.abs(x - o.cx) <= (y - (o.cy - r)) / 2.0)
+        a[m] = COLOURS[o.colour]
+    return Image.fromarray(a, "RGB")
+
+
 # -- captions --------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
