@@ -18,10 +18,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -152,6 +155,27 @@ public final class Miniature {
         if (Files.isDirectory(target) && intact(target, files)) {
             return target;
         }
+        // One extraction at a time: threads of this JVM by the monitor, other processes by the file lock.
+        synchronized (LOCK) {
+            try {
+                Files.createDirectories(root);
+                try (FileChannel channel = FileChannel.open(root.resolve(id + ".lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
+                     FileLock ignored = channel.lock()) {
+                    if (Files.isDirectory(target) && intact(target, files)) {
+                        return target;   // another process finished while we waited
+                    }
+                    return extractLocked(root, id, target, manifestBytes, files);
+                }
+            } catch (IOException e) {
+                throw new ModelException("cannot extract the miniature bundle into " + root + ": " + e.getMessage()
+                        + "; set -D" + CACHE_PROPERTY + "=DIR (or " + CACHE_ENV + ") to a writable directory", e);
+            }
+        }
+    }
+
+    private static Path extractLocked(Path root, String id, Path target, byte[] manifestBytes,
+                                      Map<String, String> files) throws IOException {
         Path tmp = root.resolve(id + ".tmp-" + UUID.randomUUID());
         try {
             Files.createDirectories(tmp);
@@ -160,7 +184,7 @@ public final class Miniature {
                 copyVerified(f.getKey(), f.getValue(), tmp.resolve(f.getKey()));
             }
             if (Files.exists(target)) {
-                // A damaged earlier copy: move it out of the way first (a rename, so readers never see a mix).
+                // A damaged earlier copy: moved out of the way by a rename, so no reader sees a mix of files.
                 Path stale = root.resolve(id + ".stale-" + UUID.randomUUID());
                 Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE);
                 deleteTree(stale);
@@ -170,16 +194,8 @@ public final class Miniature {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new ModelException("cannot rename " + tmp + " to " + target + " atomically; set "
                         + CACHE_PROPERTY + " to a directory on a local file system", e);
-            } catch (IOException raced) {
-                // Another thread or process renamed its copy into place first; it is as good as ours once checked.
-                if (!Files.isDirectory(target) || !intact(target, files)) {
-                    throw raced;
-                }
             }
             return target;
-        } catch (IOException e) {
-            throw new ModelException("cannot extract the miniature bundle into " + root + ": " + e.getMessage()
-                    + "; set -D" + CACHE_PROPERTY + "=DIR (or " + CACHE_ENV + ") to a writable directory", e);
         } finally {
             if (Files.exists(tmp)) {
                 deleteTree(tmp);

@@ -45,7 +45,7 @@ class MiniatureTest {
                 && bundle.textEncoderFile().isPresent());
         assertEquals(dir, Miniature.extract(cache));
         try (Stream<Path> s = Files.list(cache)) {
-            assertEquals(List.of(dir), s.toList(), "no temporary directory is left behind");
+            assertEquals(List.of(dir), s.filter(Files::isDirectory).toList(), "no temporary directory is left");
         }
     }
 
@@ -57,7 +57,7 @@ class MiniatureTest {
         Path again = Miniature.extract(cache);
         ModelBundle.open(again);   // every checksum passes again
         try (Stream<Path> s = Files.list(cache)) {
-            assertEquals(List.of(again), s.toList());
+            assertEquals(List.of(again), s.filter(Files::isDirectory).toList());
         }
     }
 
