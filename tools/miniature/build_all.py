@@ -55,14 +55,20 @@ def run(cmd, log, **kw):
 
 
 def samples(out_dir: Path) -> list:
-    """6-8 sample images from the ``samples`` split: the first three one-object and five two-object scenes."""
+    """8 sample images from the ``samples`` split: the first three one-object scenes and the first five
+    two-object scenes whose objects do not touch."""
     out_dir.mkdir(parents=True, exist_ok=True)
     singles, pairs = [], []
     s = world.SPLITS["samples"]
     while len(singles) < 3 or len(pairs) < 5:
         sc = world.sample_scene(s)
-        (singles if len(sc.objects) == 1 else pairs).append(sc)
         s += 1
+        if len(sc.objects) == 1:
+            singles.append(sc)
+            continue
+        a, b = sc.objects
+        if max(abs(a.cx - b.cx), abs(a.cy - b.cy)) >= a.r + b.r + 2:  # README pictures: objects apart
+            pairs.append(sc)
     chosen = singles[:3] + pairs[:5]
     rows = []
     for i, sc in enumerate(chosen, 1):
@@ -70,7 +76,8 @@ def samples(out_dir: Path) -> list:
         world.render(sc).save(out_dir / name)
         rows.append({"image": name, **sc.to_dict(), "captions": world.captions_of(sc, 5)})
     (out_dir / "scenes.json").write_text(json.dumps({
-        "created_by": "tools/miniature/build_all.py (world.render, Pillow, no antialiasing)",
+        "created_by": "tools/miniature/build_all.py (world.render, Pillow, no antialiasing; the first 3 one-object "
+                      "and the first 5 two-object scenes of the samples split whose objects do not touch)",
         "relation_meaning": "objects[0] relative to objects[1]", "scenes": rows}, indent=2) + "\n")
     return rows
 
@@ -105,7 +112,9 @@ def readme(report: dict) -> str:
         "```",
         f"2 CPU threads (`torch.set_num_threads(2)`); measured on this machine (2 cores shared with other work):",
         f"total {t['total'] / 60:.1f} min (CLIP {t['clip'] / 60:.1f} min, decoder + export + ORT checks "
-        f"{t['decoder'] / 60:.1f} min, evaluation {t['eval'] / 60:.1f} min).",
+        f"{t['decoder'] / 60:.1f} min, evaluation {t['eval'] / 60:.1f} min); CPU time (user + system, all "
+        f"processes) {t.get('cpu', float('nan')) / 60:.1f} min, i.e. about {t.get('cpu', float('nan')) / 120:.1f} min of "
+        f"wall time on 2 otherwise idle cores.",
         "",
         "Seeds (`tools/miniature/world.py`, `SPLITS`): decoder text = scenes 1000000.."
         f"{1000000 + s['decoder_scenes'] - 1} ({s['decoder_captions_per_scene']} caption each); memory = split 2000000;",
@@ -194,6 +203,10 @@ def main(argv=None) -> int:
                          "--memory", out / "memory.txt", "--count", s["eval_count"], "--styled", "--examples", 12,
                          "--json", ev_json, "--threads", 2], log, stdout=subprocess.DEVNULL)
     times["total"] = time.time() - t0
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    times["cpu"] = ru.ru_utime + ru.ru_stime + me.ru_utime + me.ru_stime
 
     # 5. goldens, samples, README
     import tokenizer_cases
