@@ -43,7 +43,8 @@ import java.util.stream.Stream;
  *
  * <pre>{@code
  * try (DeCap decap = Miniature.captioner()) {
- *     System.out.println(decap.caption(Path.of("docs/samples/sample_1.png")).text());   // "a small red circle"
+ *     System.out.println(decap.caption(Path.of("docs/samples/sample_1.png")).text());
+ *     // "an orange triangle in the picture"
  * }
  * }</pre>
  *
