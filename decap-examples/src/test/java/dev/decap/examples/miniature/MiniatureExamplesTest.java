@@ -75,6 +75,9 @@ class MiniatureExamplesTest {
         for (MemoryDomainSwap.Swap s : swaps) {
             assertTrue(s.withPairMemory().contributions().stream().allMatch(c -> pairs.contains(c.caption())));
             assertTrue(s.withSingleMemory().contributions().stream().allMatch(c -> singles.contains(c.caption())));
+            // The same decoder speaks the memory's language: two objects with one memory, one with the other.
+            assertEquals(2, MemoryDomainSwap.mentions(s.withPairMemory().text()), s.toString());
+            assertEquals(1, MemoryDomainSwap.mentions(s.withSingleMemory().text()), s.toString());
         }
     }
 
@@ -86,7 +89,8 @@ class MiniatureExamplesTest {
                 14, 32)), null)).equals(frames.get(7)));
         try (dev.decap.DeCap decap = Miniature.captioner()) {
             Caption clip = decap.captionVideo(frames);
-            assertFalse(clip.text().isBlank());
+            Scene truth = new Scene(0, Color.WHITE, List.of(new Shape("triangle", "green", "large", 32, 32)), null);
+            assertTrue(dev.decap.examples.eval.CaptionFacts.judge(clip.text(), truth).headline(), clip.text());
             List<Caption> batch = decap.captionAll(frames);
             assertEquals(8, batch.size());
             assertEquals(decap.caption(frames.get(0)).text(), batch.get(0).text(), "a batch captions as one by one");
