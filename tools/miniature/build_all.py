@@ -40,17 +40,29 @@ PY = "/usr/bin/python3"
 #: Everything that determines the model (the README records it).
 SETTINGS = {
     "decoder_scenes": 60000, "decoder_captions_per_scene": 1,
-    "clip": {"steps": 1200, "batch": 128, "images": 30000, "negatives": 3, "lr": 2e-3, "embed_dim": 64, "seed": 0},
-    "decoder": {"epochs": 4, "batch": 256, "lr": 1e-3, "width": 128, "layers": 2, "heads": 4, "max_length": 24,
+    "clip": {"steps": 1000, "batch": 128, "images": 30000, "negatives": 3, "lr": 2e-3, "embed_dim": 64, "seed": 0},
+    "decoder": {"epochs": 5, "batch": 256, "lr": 2e-3, "width": 128, "layers": 2, "heads": 4, "max_length": 24,
                 "seed": 0, "noise_std": 0.0},
     "eval_count": 600,
 }
 
 
+def _arg(c) -> str:
+    """Paths inside the repository as repository-relative text (the commands run in the repository root, and
+    the bundle's ``created_by`` then reads the same on every machine)."""
+    if isinstance(c, Path):
+        try:
+            return os.path.relpath(c.resolve(), ROOT) if c.resolve().is_relative_to(ROOT) else str(c)
+        except ValueError:
+            return str(c)
+    return str(c)
+
+
 def run(cmd, log, **kw):
-    log("$ " + " ".join(str(c) for c in cmd))
+    cmd = [_arg(c) for c in cmd]
+    log("$ " + " ".join(cmd))
     t = time.time()
-    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kw)
     return time.time() - t
 
 
@@ -159,7 +171,7 @@ def main(argv=None) -> int:
         SETTINGS["clip"].update({"steps": 20, "images": 1000})
         SETTINGS["decoder"].update({"epochs": 1})
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    work, out = Path(args.work), Path(args.out)
+    work, out = Path(args.work).resolve(), Path(args.out).resolve()
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     s = SETTINGS

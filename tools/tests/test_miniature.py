@@ -241,6 +241,72 @@ class WordTokenizerSpec(unittest.TestCase):
             self.assertEqual(tok.decode(c["context_ids"]), c["decoded_context"], c["text"])
 
 
+class TrainDecoderSpec(unittest.TestCase):
+    """tools/train_decoder.py: corpora, targets, and a whole (tiny) run through convert_checkpoint."""
+
+    def test_reads_txt_coco_and_jsonl_corpora(self):
+        import tempfile
+        import train_decoder
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            (d / "c.txt").write_text("a red circle\n\n  a blue square  \n", encoding="utf-8")
+            (d / "c.json").write_text(json.dumps({"annotations": [{"image_id": 1, "caption": "a red circle"}]}))
+            (d / "c.jsonl").write_text(json.dumps({"caption": "a big red circle"}) + "\n")
+            self.assertEqual(train_decoder.read_captions(d / "c.txt"), ["a red circle", "a blue square"])
+            self.assertEqual(train_decoder.read_captions(d / "c.json"), ["a red circle"])
+            self.assertEqual(train_decoder.read_captions(d / "c.jsonl"), ["a big red circle"])
+            with self.assertRaises(ValueError):
+                (d / "bad.json").write_text("[]")
+                train_decoder.read_captions(d / "bad.json")
+
+    def test_trains_text_only_and_writes_an_official_layout_checkpoint_and_a_word_bundle(self):
+        import tempfile
+        import torch
+        import train_clip
+        import train_decoder
+        from decap_tools.clip_model import Clip
+        from decap_tools.decoder_model import load_official_state_dict
+        tok = train_clip.world_tokenizer()
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            cfg = train_clip.model_config(tok.vocab_size, embed_dim=16, text_width=32, text_layers=1)
+            clip = Clip(cfg).init_random(0).eval()
+            (d / "clip").mkdir()
+            torch.save(clip.state_dict(), d / "clip" / "clip.pt")
+            (d / "clip" / "clip_config.json").write_text(json.dumps(cfg.to_dict()))
+            tok.save(d / "clip" / "vocab.txt")
+            (d / "c.txt").write_text("\n".join(world.corpus("decoder", 64)) + "\n")
+            with open(d / "report.json", "w") as out:
+                stdout, sys.stdout = sys.stdout, out
+                try:
+                    train_decoder.main(["--captions", str(d / "c.txt"), "--clip-dir", str(d / "clip"),
+                                        "--word-vocab", str(d / "clip" / "vocab.txt"), "--out", str(d / "b"),
+                                        "--epochs", "1", "--width", "16", "--layers", "1", "--heads", "2",
+                                        "--max-length", "24", "--no-verify", "--threads", "1"])
+                finally:
+                    sys.stdout = stdout
+            m = bundle.read_manifest(d / "b")
+            self.assertEqual(m["tokenizer"]["type"], "word")
+            self.assertEqual(m["decoder"]["vocab_size"], tok.vocab_size)
+            self.assertEqual(m["generation"]["eot_id"], tok.eot_id)
+            self.assertEqual(set(m["files"]), {"decoder", "tokenizer_vocabulary"})
+            state = torch.load(d / "b-decoder.pt")
+            self.assertIn("decoder.transformer.h.0.attn.bias", state)  # GPT-2 buffers of the official layout
+            model = load_official_state_dict(state, heads=2)
+            self.assertEqual(model.cfg.prefix_dim, 16)
+
+    def test_targets_end_with_eot_and_are_padded_with_ignore_index(self):
+        import train_decoder
+
+        class Args:
+            vocab, word_vocab = None, str(TOOLS / "miniature" / "vocab.txt")
+        tok = train_decoder._Tok(Args)
+        y = train_decoder.targets(["a red circle", " ".join(["red"] * 40)], tok, 24)
+        self.assertEqual(y[0, :4].tolist(), tok.encode("a red circle") + [tok.eot])
+        self.assertTrue(bool((y[0, 4:] == -100).all()))
+        self.assertEqual(int(y[1, -1]), tok.eot)
+
+
 @unittest.skipUnless((RESOURCES / "bundle" / "decap-bundle.json").is_file(), "miniature bundle not built yet")
 class ShippedBundleSpec(unittest.TestCase):
     def test_manifest_declares_the_word_tokenizer_and_checksums_every_file(self):
