@@ -239,4 +239,39 @@ class CaptionCliTest {
                 DecapCli.inCliTerms("give either memoryBank(..) or memoryCaptions(..), not both"));
         assertEquals("red text", DecapCli.inCliTerms("\u001B[31mred\u001B[0m\n text"));
     }
+
+    @Test
+    void bundle_with_memory_captions_like_the_shipped_model_and_no_verify_skips_checksums() throws IOException {
+        Path bundle = Files.createDirectory(dir.resolve("bundle"));
+        try (java.util.stream.Stream<Path> files = Files.list(Miniature.bundleDirectory())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, bundle.resolve(f.getFileName().toString()));
+            }
+        }
+        Path memory = Files.write(dir.resolve("memory.txt"), Miniature.memoryCaptions());
+        Path a = scene("a.png", 19);
+        CliRun shipped = CliRun.of("caption", a.toString());
+        CliRun given = CliRun.of("caption", "--bundle", bundle.toString(), "--memory", memory.toString(), a.toString());
+        assertEquals(0, given.exitCode(), given.err());
+        assertEquals(shipped.out(), given.out());
+        CliRun noMask = CliRun.of("caption", "--no-mask", a.toString());
+        assertEquals(shipped.out(), noMask.out(), "every id of the word decoder is decodable: masking changes nothing");
+
+        Path manifest = bundle.resolve("decap-bundle.json");
+        String sha = ModelBundleSha.of(bundle.resolve("decoder.onnx"));
+        Files.writeString(manifest, Files.readString(manifest).replace(sha, "0".repeat(64)));
+        assertOneLineError(CliRun.of("caption", "--bundle", bundle.toString(), "--memory", memory.toString(),
+                a.toString()), 1, "checksum", "--no-verify");
+        CliRun unverified = CliRun.of("caption", "--no-verify", "--bundle", bundle.toString(), "--memory",
+                memory.toString(), a.toString());
+        assertEquals(0, unverified.exitCode(), unverified.err());
+        assertEquals(shipped.out(), unverified.out());
+    }
+
+    /** The bundle's own hashing, so the test edits exactly the manifest's value. */
+    static final class ModelBundleSha {
+        static String of(Path file) {
+            return dev.decap.onnx.bundle.ModelBundle.sha256(file);
+        }
+    }
 }
