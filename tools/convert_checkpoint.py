@@ -43,23 +43,33 @@ def load_checkpoint(path) -> dict:
     return state
 
 
-def convert(checkpoint, out_dir, heads: int = 4, name: str = None, verify: bool = True, log=print) -> dict:
-    """Writes the decoder-only bundle; returns {"manifest": Path, "config": dict, "verification": dict|None}."""
+def convert(checkpoint, out_dir, heads: int = 4, name: str = None, verify: bool = True, log=print,
+            tokenizer: dict = None, extra_files: dict = None, clip: dict = None, generation: dict = None,
+            description: str = None, created_by: str = None) -> dict:
+    """Writes the decoder-only bundle; returns {"manifest": Path, "config": dict, "verification": dict|None}.
+
+    ``tokenizer`` / ``generation`` / ``clip``: manifest sections (default: CLIP BPE, and no CLIP towers);
+    ``extra_files``: more bundle files {key: path inside out_dir} (CLIP towers, a word tokenizer's vocabulary)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = load_official_state_dict(load_checkpoint(checkpoint), heads=heads)
     cfg = model.cfg
     log(f"checkpoint {checkpoint}: {json.dumps(cfg.to_dict())}")
     onnx_path = export_decoder(model, out_dir / "decoder.onnx")
+    files = {"decoder": onnx_path, **(extra_files or {})}
     manifest = bundle.write_manifest(
         out_dir, name=name or Path(checkpoint).stem,
-        description=f"DeCap decoder converted from {Path(checkpoint).name} (decoder only)",
-        created_by=f"tools/convert_checkpoint.py --checkpoint {Path(checkpoint).name} --heads {heads}",
-        files={"decoder": onnx_path}, embedding_dim=cfg.prefix_dim,
-        decoder=bundle.decoder_section(cfg, None))
+        description=description or f"DeCap decoder converted from {Path(checkpoint).name} (decoder only)",
+        created_by=created_by or f"tools/convert_checkpoint.py --checkpoint {Path(checkpoint).name} --heads {heads}",
+        files=files, embedding_dim=cfg.prefix_dim,
+        decoder=bundle.decoder_section(cfg, None), clip=clip, tokenizer=tokenizer, generation=generation)
     verification = None
     if verify:
-        vocab = search.Vocabulary(cfg.vocab_size)
+        if tokenizer is not None:
+            vocab = search.Vocabulary(cfg.vocab_size, tokenizer_vocab_size=tokenizer["vocab_size"],
+                                      eot_id=tokenizer["eot_id"])
+        else:
+            vocab = search.Vocabulary(cfg.vocab_size)
         verification = verify_decoder_onnx(model, onnx_path, vocab, steps=6, batches=(1, 2), greedy_cases=2,
                                            log=log)
     log(f"wrote {manifest}")

@@ -178,17 +178,20 @@ def verify_decoder_onnx(model: DeCapDecoder, path, vocab: search.Vocabulary = No
     if worst > tol:
         raise AssertionError(f"ORT logits differ from PyTorch by {worst} (> {tol})")
     same = 0
+    # a caption fits in max_positions - 1 tokens (position 0 is the prefix): small decoders cap the search there
+    opts = search.DecodeOptions(max_tokens=min(search.DecodeOptions().max_tokens, cfg.max_positions - 1))
     for c in range(greedy_cases):
         p = rng.standard_normal(cfg.prefix_dim).astype(np.float32)
         p /= np.linalg.norm(p)
-        ref = search.greedy(search.NoCacheSource(model, p), vocab)
-        got = search.greedy(search.OrtSource(path, p, cfg.layers, cfg.heads, cfg.head_dim), vocab)
+        ref = search.greedy(search.NoCacheSource(model, p), vocab, opts)
+        got = search.greedy(search.OrtSource(path, p, cfg.layers, cfg.heads, cfg.head_dim), vocab, opts)
         if got.decoder_ids != ref.decoder_ids:
             raise AssertionError(f"greedy case {c}: ORT tokens {got.decoder_ids} != PyTorch {ref.decoder_ids}")
         same += 1
         if c == 0:
-            rb = search.beam_search(search.NoCacheSource(model, p), vocab, 3, 1.0)
-            gb = search.beam_search(search.OrtSource(path, p, cfg.layers, cfg.heads, cfg.head_dim), vocab, 3, 1.0)
+            rb = search.beam_search(search.NoCacheSource(model, p), vocab, 3, 1.0, opts)
+            gb = search.beam_search(search.OrtSource(path, p, cfg.layers, cfg.heads, cfg.head_dim), vocab, 3, 1.0,
+                                    opts)
             if gb.decoder_ids != rb.decoder_ids:
                 raise AssertionError(f"beam: ORT tokens {gb.decoder_ids} != PyTorch {rb.decoder_ids}")
             report["beam3_tokens_equal"] = True

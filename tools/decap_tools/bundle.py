@@ -17,7 +17,7 @@ MANIFEST = "decap-bundle.json"
 TOKENIZER_SECTION = {"type": "clip-bpe", "vocabulary": "bpe_simple_vocab_16e6.txt.gz", "vocab_size": 49408,
                      "sot_id": 49406, "eot_id": 49407, "pad_id": 0}
 GENERATION_SECTION = {"max_tokens": 30, "eot_id": 49407}
-FILE_KEYS = ("decoder", "image_encoder", "text_encoder", "vocab_map")
+FILE_KEYS = ("decoder", "image_encoder", "text_encoder", "vocab_map", "tokenizer_vocabulary")
 
 
 def sha256(path) -> str:
@@ -38,7 +38,8 @@ def write_manifest(bundle_dir, name: str, description: str, created_by: str, fil
                    embedding_dim: int, decoder: Optional[dict] = None, clip: Optional[dict] = None,
                    tokenizer: Optional[dict] = None, generation: Optional[dict] = None) -> Path:
     """Writes ``decap-bundle.json`` into ``bundle_dir``. ``files`` maps keys (decoder, image_encoder,
-    text_encoder, vocab_map) to files inside the bundle directory; paths are stored relative to it."""
+    text_encoder, vocab_map, tokenizer_vocabulary) to files inside the bundle directory; paths are stored
+    relative to it. A word tokenizer's vocabulary must be listed as ``tokenizer_vocabulary`` (checksummed)."""
     bundle_dir = Path(bundle_dir)
     entries = {}
     for key, p in files.items():
@@ -54,13 +55,19 @@ def write_manifest(bundle_dir, name: str, description: str, created_by: str, fil
     if decoder is not None and decoder["prefix_dim"] != embedding_dim:
         raise ValueError(f"decoder prefix_dim: expected {embedding_dim} (embedding_dim), "
                          f"found {decoder['prefix_dim']}")
+    tok = dict(tokenizer or TOKENIZER_SECTION)
+    if tok.get("type") == "word":
+        entry = entries.get("tokenizer_vocabulary")
+        if entry is None or entry["path"] != tok.get("vocabulary"):
+            raise ValueError(f"word tokenizer: files.tokenizer_vocabulary must be {tok.get('vocabulary')!r}, "
+                             f"found {None if entry is None else entry['path']!r}")
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name, "description": description,
                 "created_by": created_by, "files": entries, "embedding_dim": embedding_dim}
     if clip is not None:
         manifest["clip"] = clip
     if decoder is not None:
         manifest["decoder"] = decoder
-    manifest["tokenizer"] = dict(tokenizer or TOKENIZER_SECTION)
+    manifest["tokenizer"] = tok
     manifest["generation"] = dict(generation or GENERATION_SECTION)
     out = bundle_dir / MANIFEST
     out.write_text(json.dumps(manifest, indent=2) + "\n")

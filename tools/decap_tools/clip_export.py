@@ -94,6 +94,9 @@ class _HfCombined(nn.Module):
 def _onnx_export(module: nn.Module, args: tuple, path: Path, input_names, output_names, dynamic_axes,
                  opset: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # torch.onnx.export restores the wrapper's training flag afterwards, recursively: a fresh wrapper is in
+    # training mode, which would leave the wrapped CLIP's BatchNorm layers (cnn tower) training
+    module = module.eval()
     with torch.no_grad():
         torch.onnx.export(module, args, str(path), input_names=list(input_names), output_names=list(output_names),
                           dynamic_axes=dynamic_axes, opset_version=opset, do_constant_folding=True)
@@ -116,9 +119,10 @@ def export_layout(clip: Clip, layout: str, out_dir, opset: Optional[int] = None)
     clip = clip.eval()
     pix = torch.zeros(2, 3, s, s)
     ids = torch.zeros(2, cfg.context_length, dtype=torch.int64)
-    ids[:, 0] = 49406
-    ids[:, 1] = 320
-    ids[:, 2] = 49407
+    # SOT, a word, EOT: 49406, 320, 49407 for CLIP's BPE; the two largest ids and a small one for a word vocabulary
+    ids[:, 0] = cfg.vocab_size - 2
+    ids[:, 1] = min(320, cfg.vocab_size - 3)
+    ids[:, 2] = cfg.vocab_size - 1
     if layout == "decap":
         opset = opset or 17
         files = {"image_encoder": out / "image_encoder.onnx", "text_encoder": out / "text_encoder.onnx"}
@@ -364,9 +368,10 @@ def hf_padded(ids77: np.ndarray, pad_id: int = 49407):
 
 # -- fixtures --------------------------------------------------------------------------------------------------
 
-def clip_manifest_section(cfg: ClipConfig, layout: str = "decap") -> dict:
-    """The bundle manifest's ``clip`` object for a model of shape ``cfg``."""
-    return {"layout": layout, "image_size": cfg.image_resolution, "mean": CLIP_MEAN, "std": CLIP_STD,
+def clip_manifest_section(cfg: ClipConfig, layout: str = "decap", mean: Sequence[float] = CLIP_MEAN,
+                          std: Sequence[float] = CLIP_STD) -> dict:
+    """The bundle manifest's ``clip`` object for a model of shape ``cfg`` trained with ``mean`` / ``std``."""
+    return {"layout": layout, "image_size": cfg.image_resolution, "mean": list(mean), "std": list(std),
             "interpolation": "bicubic", "context_length": cfg.context_length}
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
@@ -41,8 +41,21 @@ class ClipConfig:
     text_layers: int = 12
     #: 0 = a full ``vocab_size`` token table; N > 0 = hashed table of N rows, looked up at ``input_ids % N``.
     token_buckets: int = 0
+    #: ``vit`` (OpenAI's ViT tower) or ``cnn`` (:class:`ConvTower`, a small CNN for tiny images; not OpenAI's).
+    vision_type: str = "vit"
+    #: cnn only: output channels of the 3x3 convolutions; each is followed by BatchNorm and ReLU.
+    vision_channels: Tuple[int, ...] = ()
+    #: cnn only: stride of each convolution (same length as ``vision_channels``).
+    vision_strides: Tuple[int, ...] = ()
 
     def __post_init__(self):
+        if self.vision_type not in ("vit", "cnn"):
+            raise ValueError(f"vision_type must be vit or cnn, found {self.vision_type!r}")
+        if self.vision_type == "cnn":
+            if not self.vision_channels or len(self.vision_channels) != len(self.vision_strides):
+                raise ValueError(f"cnn tower: expected {len(self.vision_channels)} strides, found "
+                                 f"{len(self.vision_strides)} (and at least one convolution)")
+            return
         if self.image_resolution % self.vision_patch_size != 0:
             raise ValueError(f"image_resolution {self.image_resolution} is not a multiple of "
                              f"vision_patch_size {self.vision_patch_size}")
@@ -169,6 +182,33 @@ class VisionTransformer(nn.Module):
         return self.ln_post(x[:, 0, :]) @ self.proj
 
 
+class ConvTower(nn.Module):
+    """A small CNN image tower for tiny images: 3x3 convolutions (BatchNorm, ReLU) with the configured strides,
+    a 1x1 convolution to ``vision_width // 8`` channels, the feature map *flattened* (so positions survive,
+    which spatial relations need), ``Linear`` -> ReLU -> ``Linear`` to ``vision_width``, ``ln_post``,
+    projection ``proj`` [vision_width, embed_dim]."""
+
+    def __init__(self, cfg: ClipConfig):
+        super().__init__()
+        layers = []
+        c_in, s = 3, cfg.image_resolution
+        for c, stride in zip(cfg.vision_channels, cfg.vision_strides):
+            layers += [nn.Conv2d(c_in, c, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+            c_in, s = c, (s + 2 - 3) // stride + 1
+        squeeze = max(8, cfg.vision_width // 8)
+        layers += [nn.Conv2d(c_in, squeeze, 1), nn.ReLU()]
+        self.convs = nn.Sequential(*layers)
+        self.fc1 = nn.Linear(squeeze * s * s, cfg.vision_width)
+        self.fc2 = nn.Linear(cfg.vision_width, cfg.vision_width)
+        self.ln_post = nn.LayerNorm(cfg.vision_width)
+        self.proj = nn.Parameter(torch.randn(cfg.vision_width, cfg.embed_dim) * cfg.vision_width ** -0.5)
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        x = self.convs(pixel_values).flatten(1)
+        x = self.fc2(F.relu(self.fc1(x)))
+        return self.ln_post(x) @ self.proj
+
+
 class Clip(nn.Module):
     """Both towers; the top-level parameter names are OpenAI's (``visual.*``, ``token_embedding``,
     ``positional_embedding``, ``transformer.*``, ``ln_final``, ``text_projection``, ``logit_scale``)."""
@@ -176,7 +216,7 @@ class Clip(nn.Module):
     def __init__(self, cfg: ClipConfig):
         super().__init__()
         self.cfg = cfg
-        self.visual = VisionTransformer(cfg)
+        self.visual = ConvTower(cfg) if cfg.vision_type == "cnn" else VisionTransformer(cfg)
         rows = cfg.token_buckets if cfg.token_buckets > 0 else cfg.vocab_size
         self.token_embedding = nn.Embedding(rows, cfg.text_width)
         self.positional_embedding = nn.Parameter(torch.empty(cfg.context_length, cfg.text_width))
@@ -200,14 +240,17 @@ class Clip(nn.Module):
 
         cfg = self.cfg
         vw, tw = cfg.vision_width, cfg.text_width
-        normal_(self.visual.conv1.weight, (3 * cfg.vision_patch_size ** 2) ** -0.5)
-        normal_(self.visual.class_embedding, vw ** -0.5)
-        normal_(self.visual.positional_embedding, vw ** -0.5)
+        vit = cfg.vision_type == "vit"
+        if vit:
+            normal_(self.visual.conv1.weight, (3 * cfg.vision_patch_size ** 2) ** -0.5)
+            normal_(self.visual.class_embedding, vw ** -0.5)
+            normal_(self.visual.positional_embedding, vw ** -0.5)
         normal_(self.visual.proj, vw ** -0.5)
         normal_(self.token_embedding.weight, 0.02)
         normal_(self.positional_embedding, 0.01)
         normal_(self.text_projection, tw ** -0.5)
-        for tower in (self.visual.transformer, self.transformer):
+        # the cnn tower keeps PyTorch's default initialisation of its convolutions and linear layers
+        for tower in ((self.visual.transformer, self.transformer) if vit else (self.transformer,)):
             w, n = tower.width, tower.layers
             proj_std = (w ** -0.5) * ((2 * n) ** -0.5)
             for block in tower.resblocks:
@@ -222,7 +265,8 @@ class Clip(nn.Module):
                 for ln in (block.ln_1, block.ln_2):
                     with torch.no_grad():
                         ln.weight.copy_(1.0 + torch.randn(ln.weight.shape, generator=g) * 0.05)
-        for ln in (self.visual.ln_pre, self.visual.ln_post, self.ln_final):
+        for ln in ((self.visual.ln_pre, self.visual.ln_post, self.ln_final) if vit
+                   else (self.visual.ln_post, self.ln_final)):
             with torch.no_grad():
                 ln.weight.copy_(1.0 + torch.randn(ln.weight.shape, generator=g) * 0.05)
                 ln.bias.copy_(torch.randn(ln.bias.shape, generator=g) * 0.02)

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.decap.InvalidInputException;
 import dev.decap.decoding.DecodedSequence;
 import dev.decap.decoding.DecodingOptions;
+import dev.decap.miniature.Miniature;
 import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import picocli.CommandLine.Command;
@@ -38,7 +39,8 @@ public final class DecodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "Model bundle directory.")
+    @Option(names = "--bundle", paramLabel = "DIR",
+            description = "Model bundle directory (default: the shipped miniature model).")
     Path bundle;
 
     @Option(names = "--prefix", required = true, paramLabel = "FILE",
@@ -53,7 +55,7 @@ public final class DecodeCommand implements Callable<Integer> {
     double lengthPenalty;
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens, end-of-text included "
-            + "(default: the bundle's, 30).")
+            + "(default: the bundle's, 30; at most its decoder.max_positions - 1).")
     Integer maxTokens;
 
     @Option(names = "--min-tokens", paramLabel = "N", defaultValue = "0", description = "Fewest tokens before "
@@ -73,13 +75,14 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        OnnxDeCap.Builder builder = OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary).masking(!noMask)
+        OnnxDeCap.Builder builder = (bundle == null ? Miniature.onnxBuilder() : OnnxDeCap.fromBundle(bundle))
+                .vocabulary(vocabulary).masking(!noMask)
                 .verifyChecksums(!noVerify);
         PrintWriter out = spec.commandLine().getOut();
         try (OnnxCaptionDecoder decoder = builder.buildDecoder()) {
             List<float[]> prefixes = readPrefixes(prefixFile, decoder.prefixDimension());
             DecodingOptions.Builder ob = DecodingOptions.builder().minTokens(minTokens)
-                    .maxTokens(maxTokens != null ? maxTokens : builder.bundle().maxTokens());
+                    .maxTokens(CaptionCommand.checkedMaxTokens(maxTokens, builder.bundle()));
             if (beam != null) {
                 ob.beam(beam).lengthPenalty(lengthPenalty);
             }

@@ -9,7 +9,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.decap.DecapException;
 import dev.decap.InvalidInputException;
+import dev.decap.miniature.Miniature;
+import dev.decap.onnx.bundle.BundleTokenizers;
+import dev.decap.onnx.bundle.ModelBundle;
 import dev.decap.tokenization.ClipTokenizer;
+import dev.decap.tokenization.Tokenizer;
+import dev.decap.tokenization.WordTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -28,22 +33,24 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code decap tokenize}: CLIP token ids of texts, one JSON line per text:
+ * {@code decap tokenize}: token ids of texts (CLIP BPE, or a word vocabulary; the shipped model's by default), one JSON line per text:
  * {@code {"text": ..., "ids": [...], "context": [...77 ids...]}}. Texts come from arguments, or from a JSON-lines
  * file whose lines have a "text" field ({@code --input}, '-' for standard input). Non-ASCII characters are written
  * as \\u escapes, so the output is the same whatever the console encoding.
  */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Prints CLIP token ids of texts as JSON lines: {\"text\", \"ids\", \"context\"}.",
+        description = {"Prints token ids of texts as JSON lines: {\"text\", \"ids\", \"context\"} (default "
+                + "tokenizer: the shipped model's).",
             "Example: decap tokenize --vocab bpe_simple_vocab_16e6.txt.gz \"A dog on a skateboard.\""})
 public final class TokenizeCommand implements Callable<Integer> {
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--vocab", required = true, paramLabel = "PATH",
+    @Option(names = "--vocab", paramLabel = "PATH",
             description = "OpenAI's bpe_simple_vocab_16e6.txt.gz, or a directory holding it or a Hugging Face "
-                    + "tokenizer's vocab.json and merges.txt.")
+                    + "tokenizer's vocab.json and merges.txt, or a word tokenizer's vocab.txt (default: the shipped "
+                    + "miniature model's word vocabulary).")
     private Path vocab;
 
     @Option(names = "--input", paramLabel = "CASES.jsonl",
@@ -66,7 +73,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             throw new InvalidInputException("give either TEXT arguments or --input CASES.jsonl (found "
                     + (hasTexts ? "both" : "neither") + ")");
         }
-        ClipTokenizer tokenizer = loadTokenizer(vocab);
+        Tokenizer tokenizer = vocab == null ? shippedTokenizer() : loadTokenizer(vocab);
         PrintWriter out = spec.commandLine().getOut();
         if (hasTexts) {
             for (String text : texts) {
@@ -94,8 +101,19 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** An OpenAI merges file, or a directory with one or with Hugging Face's vocab.json + merges.txt. */
-    static ClipTokenizer loadTokenizer(Path vocab) {
+    /** The shipped miniature model's word tokenizer. */
+    static Tokenizer shippedTokenizer() {
+        return BundleTokenizers.load(ModelBundle.open(Miniature.bundleDirectory()), null).orElseThrow();
+    }
+
+    /**
+     * An OpenAI merges file, a directory with one or with Hugging Face's vocab.json + merges.txt, or a word
+     * tokenizer's vocab.txt (a text file whose first line is {@code <pad>}).
+     */
+    static Tokenizer loadTokenizer(Path vocab) {
+        if (Files.isRegularFile(vocab) && isWordVocabulary(vocab)) {
+            return WordTokenizer.fromVocabulary(vocab);
+        }
         if (Files.isDirectory(vocab)) {
             Path vocabJson = vocab.resolve("vocab.json");
             Path merges = vocab.resolve("merges.txt");
@@ -105,6 +123,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             return ClipTokenizer.fromOpenAiVocabulary(vocab.resolve("bpe_simple_vocab_16e6.txt.gz"));
         }
         return ClipTokenizer.fromOpenAiVocabulary(vocab);
+    }
+
+    private static boolean isWordVocabulary(Path file) {
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return WordTokenizer.PAD.equals(r.readLine());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;   // not UTF-8 text (e.g. the gzip-compressed BPE file)
+        }
     }
 
     private String textOf(String raw, int number, String name) {
@@ -123,7 +149,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         return text.asText();
     }
 
-    private String line(ClipTokenizer tokenizer, String text) throws IOException {
+    private String line(Tokenizer tokenizer, String text) throws IOException {
         ObjectNode node = json.createObjectNode();
         node.put("text", text);
         ArrayNode ids = node.putArray("ids");

@@ -33,7 +33,7 @@ class CaptionCommandTest {
             captions.add(annotations.get(i).get("caption").asText().replace('\n', ' '));
         }
         Path memory = Files.write(dir.resolve("memory.txt"), captions);
-        List<String> args = new ArrayList<>(List.of("caption", "--bundle", bundle.toString(), "--memory",
+        List<String> args = new ArrayList<>(List.of("caption", "--json", "--bundle", bundle.toString(), "--memory",
                 memory.toString(), "--vocab", data.resolve("clip").toString()));
         for (JsonNode image : golden.get("images")) {
             args.add(data.resolve(image.get("image").asText()).toString());

@@ -124,15 +124,30 @@ class DecodeCommandTest {
         CliRun odd = CliRun.of("decode", "--bundle", bundle.toString(), "--prefix", prefixes.toString());
         assertEquals(1, odd.exitCode());
         assertTrue(odd.err().contains("odd.f32") && odd.err().contains("multiple of"), odd.err());
-        assertEquals(1, odd.err().strip().split("\n").length, odd.err());
+        // One error line; the only other line is the warning that captions will have no text (no vocabulary).
+        List<String> errLines = List.of(odd.err().strip().split("\n"));
+        assertEquals(1, errLines.stream().filter(l -> l.startsWith("error: ")).count(), odd.err());
+        assertTrue(errLines.stream().allMatch(l -> l.startsWith("error: ") || l.contains("WARN")), odd.err());
 
         CliRun noBundle = CliRun.of("decode", "--bundle", dir.resolve("none").toString(), "--prefix",
                 prefixes.toString());
         assertEquals(1, noBundle.exitCode());
         assertTrue(noBundle.err().contains("does not exist"), noBundle.err());
 
-        CliRun usage = CliRun.of("decode", "--prefix", prefixes.toString());
+        CliRun usage = CliRun.of("decode", "--bundle", bundle.toString());
         assertEquals(2, usage.exitCode());
-        assertTrue(usage.err().contains("--bundle"), usage.err());
+        assertTrue(usage.err().contains("--prefix"), usage.err());
+    }
+
+    @Test
+    void max_tokens_beyond_the_decoder_positions_is_one_line_naming_the_flag() throws IOException {
+        Path bundle = CliRun.fixture("tiny/decap-bundle.json").getParent();
+        Path prefixes = Files.write(dir.resolve("one.f32"), new byte[64 * 4]);
+        CliRun run = CliRun.of("decode", "--bundle", bundle.toString(), "--prefix", prefixes.toString(),
+                "--max-tokens", "40");
+        assertEquals(1, run.exitCode(), run.err());
+        assertTrue(run.err().contains("error: --max-tokens 40 is more than this model can produce: expected at most "
+                + "39 (its decoder.max_positions 40"), run.err());
+        assertTrue(!run.err().contains("Gather") && !run.err().contains("\u001B["), run.err());
     }
 }

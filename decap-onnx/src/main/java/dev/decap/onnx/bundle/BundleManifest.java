@@ -16,7 +16,7 @@ import java.util.Map;
  * @param description   free text
  * @param createdBy     the command that wrote the bundle
  * @param files         component key ({@code decoder}, {@code image_encoder}, {@code text_encoder},
- *                      {@code vocab_map}) to file entry
+ *                      {@code vocab_map}, {@code tokenizer_vocabulary}) to file entry
  * @param embeddingDim  CLIP embedding length shared by the encoders, the memory and the decoder's prefix
  * @param clip          CLIP settings, or null for a decoder-only bundle
  * @param decoder       decoder dimensions, or null when the bundle has no decoder
@@ -63,14 +63,18 @@ public record BundleManifest(
                           @JsonProperty("vocab_map") String vocabMap) {
     }
 
-    /** The tokenizer: type, vocabulary file name (looked up beside the bundle or where the user says), ids. */
+    /**
+     * The tokenizer: type ({@code clip-bpe} or {@code word}), vocabulary file name (CLIP: looked up beside the bundle
+     * or where the user says; word: {@code files.tokenizer_vocabulary}), ids ({@code unkId} only for word).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record TokenizerSpec(@JsonProperty("type") String type,
                                 @JsonProperty("vocabulary") String vocabulary,
                                 @JsonProperty("vocab_size") Integer vocabSize,
                                 @JsonProperty("sot_id") Integer sotId,
                                 @JsonProperty("eot_id") Integer eotId,
-                                @JsonProperty("pad_id") Integer padId) {
+                                @JsonProperty("pad_id") Integer padId,
+                                @JsonProperty("unk_id") Integer unkId) {
     }
 
     /** Generation defaults; {@code eotId} is a tokenizer id. */

@@ -35,6 +35,8 @@ public final class ModelBundle {
     public static final String IMAGE_ENCODER = "image_encoder";
     public static final String TEXT_ENCODER = "text_encoder";
     public static final String VOCAB_MAP = "vocab_map";
+    /** Component key of a word tokenizer's vocabulary file ({@code "tokenizer": {"type": "word"}}). */
+    public static final String TOKENIZER_VOCABULARY = "tokenizer_vocabulary";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);

@@ -6,15 +6,13 @@ import dev.decap.ModelException;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.ProgressListener;
 import dev.decap.memory.file.MemoryBankFile;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import dev.decap.projection.Projectors;
 import dev.decap.projection.Projector;
-import dev.decap.tokenization.ClipTokenizer;
 import dev.decap.tokenization.Tokenizer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -48,7 +46,6 @@ import java.util.Optional;
  * }</pre>
  */
 public final class OnnxDeCap {
-    private static final Logger LOG = LoggerFactory.getLogger(OnnxDeCap.class);
 
     private OnnxDeCap() {
     }
@@ -63,6 +60,7 @@ public final class OnnxDeCap {
         private final Path directory;
         private MemoryBank memoryBank;
         private List<String> memoryCaptions;
+        private ProgressListener memoryProgress;
         private Projector projector;
         private DecodingOptions decodingOptions;
         private Path vocabulary;
@@ -90,6 +88,12 @@ public final class OnnxDeCap {
         /** Captions to encode into an in-memory bank with the bundle's text encoder (instead of a bank). */
         public Builder memoryCaptions(List<String> captions) {
             this.memoryCaptions = captions == null ? null : List.copyOf(captions);
+            return this;
+        }
+
+        /** Optional: told how far encoding {@link #memoryCaptions(List) the memory captions} has got. */
+        public Builder memoryProgress(ProgressListener progress) {
+            this.memoryProgress = progress;
             return this;
         }
 
@@ -158,37 +162,15 @@ public final class OnnxDeCap {
             return opened;
         }
 
-        /** The tokenizer: the one given, else CLIP's loaded from the vocabulary found; empty when none is found. */
+        /**
+         * The tokenizer: the one given, else the one the bundle declares ({@link BundleTokenizers}); empty for a
+         * CLIP-BPE bundle whose vocabulary is not found.
+         */
         public Optional<Tokenizer> loadTokenizer(ModelBundle bundle) {
             if (tokenizer != null) {
                 return Optional.of(tokenizer);
             }
-            if (vocabulary != null && !java.nio.file.Files.exists(vocabulary)) {
-                throw new ModelException("tokenizer vocabulary " + vocabulary + " not found; pass the CLIP BPE file ("
-                        + bundle.vocabularyFileName() + ") or a directory holding it");
-            }
-            Optional<Path> file = bundle.findVocabulary(vocabulary);
-            if (file.isEmpty()) {
-                if (vocabulary != null) {
-                    throw new ModelException("tokenizer vocabulary " + bundle.vocabularyFileName() + " not found at "
-                            + vocabulary + " nor in the bundle directory " + bundle.directory());
-                }
-                LOG.debug("no tokenizer vocabulary ({}) in {}; captions will have no text. Pass vocabulary(path).",
-                        bundle.vocabularyFileName(), bundle.directory());
-                return Optional.empty();
-            }
-            String type = bundle.manifest().tokenizer() == null ? null : bundle.manifest().tokenizer().type();
-            if (type != null && !type.equals("clip-bpe")) {
-                throw new ModelException("bundle " + bundle.directory() + " declares tokenizer type \"" + type
-                        + "\"; this library reads \"clip-bpe\"");
-            }
-            Tokenizer t = ClipTokenizer.fromOpenAiVocabulary(file.get());
-            if (t.vocabularySize() != bundle.tokenizerVocabularySize()) {
-                throw new ModelException("tokenizer vocabulary " + file.get() + " does not match the bundle: "
-                        + "tokenizer.vocab_size expected " + bundle.tokenizerVocabularySize() + ", found "
-                        + t.vocabularySize());
-            }
-            return Optional.of(t);
+            return BundleTokenizers.load(bundle, vocabulary);
         }
 
         /** Builds only the bundle's caption decoder (with the tokenizer, when found), owned by the caller. */
@@ -225,7 +207,7 @@ public final class OnnxDeCap {
             }
             DecapModel model = load();
             try {
-                MemoryBank bank = memoryCaptions != null ? model.encodeMemory(memoryCaptions, null) : memoryBank;
+                MemoryBank bank = memoryCaptions != null ? model.encodeMemory(memoryCaptions, memoryProgress) : memoryBank;
                 if (bank instanceof MemoryBankFile file && bundle().textEncoderIdentity().isPresent()) {
                     // a bank file from another text tower lives in another embedding space: refuse it
                     file.requireEncoder(bundle().textEncoderIdentity().get(), bundle().embeddingDimension());
