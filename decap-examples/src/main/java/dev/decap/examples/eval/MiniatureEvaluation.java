@@ -38,14 +38,6 @@ public final class MiniatureEvaluation {
     private MiniatureEvaluation() {
     }
 
-    /** The same as {@code decap evaluate-miniature ARGS...}. */
-    public static void main(String[] args) {
-        String[] all = new String[args.length + 1];
-        all[0] = "evaluate-miniature";
-        System.arraycopy(args, 0, all, 1, args.length);
-        System.exit(dev.decap.examples.cli.DecapCli.execute(all));
-    }
-
     /**
      * What to evaluate.
      *
