@@ -125,8 +125,8 @@ def readme(report: dict) -> str:
         f"2 CPU threads (`torch.set_num_threads(2)`); measured on this machine (2 cores shared with other work):",
         f"total {t['total'] / 60:.1f} min (CLIP {t['clip'] / 60:.1f} min, decoder + export + ORT checks "
         f"{t['decoder'] / 60:.1f} min, evaluation {t['eval'] / 60:.1f} min); CPU time (user + system, all "
-        f"processes) {t.get('cpu', float('nan')) / 60:.1f} min, i.e. about {t.get('cpu', float('nan')) / 120:.1f} min of "
-        f"wall time on 2 otherwise idle cores.",
+        f"processes) {t.get('cpu', float('nan')) / 60:.1f} min, so 2 otherwise idle cores need between about "
+        f"{t.get('cpu', float('nan')) / 120:.1f} and {t.get('cpu', float('nan')) / 60:.1f} min of wall time.",
         "",
         "Seeds (`tools/miniature/world.py`, `SPLITS`): decoder text = scenes 1000000.."
         f"{1000000 + s['decoder_scenes'] - 1} ({s['decoder_captions_per_scene']} caption each); memory = split 2000000;",
