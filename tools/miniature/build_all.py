@@ -156,6 +156,16 @@ def readme(report: dict) -> str:
             lines += [row(k, ev[key][k]) for k in ("pd", "nnd", "visual", "retrieval")]
     lines += ["", "PD = projection onto the memory (DeCap); NND = decode the nearest memory caption's embedding;",
               "visual = decode the image embedding directly; retrieval = the nearest memory caption verbatim.", ""]
+    if "ort_check" in report:
+        oc = report["ort_check"]
+        lines += ["## The bundle in ONNX Runtime Java (`tools/miniature/check_bundle.py`)", "",
+                  "PD, greedy, every model run in ONNX Runtime Java 1.24.1 as the library runs it: "
+                  f"{oc['summary']['samples_correct']}/{oc['summary']['samples']} sample images of `docs/samples/` "
+                  f"right; {100 * oc['summary']['eval_all_facts_correct']:.1f} % of the first "
+                  f"{oc['summary']['eval']} eval-split images right on every fact.", "",
+                  "| image | caption | facts right |", "|---|---|---|"]
+        lines += [f"| `{r['image']}` | {r['caption']} | {'yes' if r['correct'] else 'no'} |" for r in oc["samples"]]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -228,6 +238,8 @@ def main(argv=None) -> int:
               "evaluation": json.loads(ev_json.read_text()),
               "clip_training": json.loads((clip_dir / "train_clip.json").read_text()),
               "decoder_training": json.loads((work / "train_decoder.json").read_text())}
+    import check_bundle
+    report["ort_check"] = check_bundle.check(bundle_dir, out / "memory.txt", ROOT / "docs/samples", 100)
     (work / "build_report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "README.md").write_text(readme(report))
     sizes = {p.name: p.stat().st_size for p in sorted(bundle_dir.iterdir())}
