@@ -125,8 +125,8 @@ def readme(report: dict) -> str:
         f"2 CPU threads (`torch.set_num_threads(2)`); measured on this machine (2 cores shared with other work):",
         f"total {t['total'] / 60:.1f} min (CLIP {t['clip'] / 60:.1f} min, decoder + export + ORT checks "
         f"{t['decoder'] / 60:.1f} min, evaluation {t['eval'] / 60:.1f} min); CPU time (user + system, all "
-        f"processes) {t.get('cpu', float('nan')) / 60:.1f} min, i.e. about {t.get('cpu', float('nan')) / 120:.1f} min of "
-        f"wall time on 2 otherwise idle cores.",
+        f"processes) {t.get('cpu', float('nan')) / 60:.1f} min, so 2 otherwise idle cores need between about "
+        f"{t.get('cpu', float('nan')) / 120:.1f} and {t.get('cpu', float('nan')) / 60:.1f} min of wall time.",
         "",
         "Seeds (`tools/miniature/world.py`, `SPLITS`): decoder text = scenes 1000000.."
         f"{1000000 + s['decoder_scenes'] - 1} ({s['decoder_captions_per_scene']} caption each); memory = split 2000000;",
@@ -156,6 +156,16 @@ def readme(report: dict) -> str:
             lines += [row(k, ev[key][k]) for k in ("pd", "nnd", "visual", "retrieval")]
     lines += ["", "PD = projection onto the memory (DeCap); NND = decode the nearest memory caption's embedding;",
               "visual = decode the image embedding directly; retrieval = the nearest memory caption verbatim.", ""]
+    if "ort_check" in report:
+        oc = report["ort_check"]
+        lines += ["## The bundle in ONNX Runtime Java (`tools/miniature/check_bundle.py`)", "",
+                  "PD, greedy, every model run in ONNX Runtime Java 1.24.1 as the library runs it: "
+                  f"{oc['summary']['samples_correct']}/{oc['summary']['samples']} sample images of `docs/samples/` "
+                  f"right; {100 * oc['summary']['eval_all_facts_correct']:.1f} % of the first "
+                  f"{oc['summary']['eval']} eval-split images right on every fact.", "",
+                  "| image | caption | facts right |", "|---|---|---|"]
+        lines += [f"| `{r['image']}` | {r['caption']} | {'yes' if r['correct'] else 'no'} |" for r in oc["samples"]]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -228,6 +238,8 @@ def main(argv=None) -> int:
               "evaluation": json.loads(ev_json.read_text()),
               "clip_training": json.loads((clip_dir / "train_clip.json").read_text()),
               "decoder_training": json.loads((work / "train_decoder.json").read_text())}
+    import check_bundle
+    report["ort_check"] = check_bundle.check(bundle_dir, out / "memory.txt", ROOT / "docs/samples", 100)
     (work / "build_report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "README.md").write_text(readme(report))
     sizes = {p.name: p.stat().st_size for p in sorted(bundle_dir.iterdir())}
