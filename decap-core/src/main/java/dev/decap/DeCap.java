@@ -5,8 +5,10 @@ import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.encoding.ImageEncoder;
 import dev.decap.encoding.TextEncoder;
+import dev.decap.image.DecodedImage;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.MemoryBankChecks;
 import dev.decap.memory.MemoryHit;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
@@ -38,12 +40,28 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  *
  * <p><b>Thread safety:</b> a captioner is immutable and safe for concurrent callers as long as its components are
- * (the ONNX components of {@code decap-onnx} are). <b>Ownership:</b> the captioner owns the encoders and decoder
- * it was built with, and the projector and memory bank where they are {@link AutoCloseable}: {@link #close()}
- * closes them (once; later calls do nothing). A closed captioner throws {@link ClosedException}.
+ * (the ONNX components of {@code decap-onnx} are).
  *
- * <p><b>Vectors:</b> image embeddings are L2-normalised before projection; the projected prefix handed to the
- * decoder is a unit vector.
+ * <p><b>Ownership: a captioner closes only what it was given to own or created itself.</b>
+ * <ul>
+ *   <li>The image encoder, text encoder and decoder given to the builder are owned (closed by {@link #close()})
+ *       unless {@link Builder#ownsComponents(boolean) ownsComponents(false)} is declared, e.g. because they belong
+ *       to a loaded model that outlives the captioner.</li>
+ *   <li>A memory bank or projector given to the builder is never closed: it stays the caller's.</li>
+ *   <li>What the captioner created (the default projector of {@link Projectors#projectionDecoding()} when it is
+ *       {@link AutoCloseable}) and what was handed over with {@link Builder#owning(AutoCloseable)} is closed.</li>
+ *   <li>{@link #withMemoryBank}, {@link #withProjector} and {@link #withDecodingOptions} derive a new captioner in
+ *       microseconds that shares this one's components (nothing is re-read or re-opened). What the captioners own
+ *       is reference-counted: it is closed when the last of them is closed, so the original keeps working until it
+ *       is closed and a derived captioner keeps working after the original is closed.</li>
+ * </ul>
+ * {@link #close()} is idempotent; a closed captioner throws {@link ClosedException}.
+ *
+ * <p><b>Vectors, checked and normalised once, here:</b> image embeddings (from the encoder or the caller) are
+ * checked for their dimension and finiteness and L2-normalised once, then handed to the projector, whose contract
+ * is to receive unit vectors; the projected prefix handed to the decoder is a unit vector. A memory bank is checked
+ * when the captioner is built or derived (dimension, and a sample of rows: finite and of unit length) and at use
+ * (a NaN or a cosine similarity above 1 is refused with a message naming the entry).
  */
 public final class DeCap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeCap.class);
@@ -56,17 +74,23 @@ public final class DeCap implements AutoCloseable {
     private final DecodingOptions decodingOptions;
     private final ImageLoader imageLoader;
     private final int dimension;
+    private final boolean retrievalOnly;
+    private final SharedResources owned;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private DeCap(Builder b, Projector projector, int dimension) {
-        this.imageEncoder = b.imageEncoder;
-        this.textEncoder = b.textEncoder;
-        this.memoryBank = b.memoryBank;
+    private DeCap(ImageEncoder imageEncoder, TextEncoder textEncoder, MemoryBank memoryBank, Projector projector,
+                  CaptionDecoder decoder, DecodingOptions decodingOptions, ImageLoader imageLoader, int dimension,
+                  boolean retrievalOnly, SharedResources owned) {
+        this.imageEncoder = imageEncoder;
+        this.textEncoder = textEncoder;
+        this.memoryBank = memoryBank;
         this.projector = projector;
-        this.decoder = b.decoder;
-        this.decodingOptions = b.decodingOptions == null ? DecodingOptions.DEFAULT : b.decodingOptions;
-        this.imageLoader = b.imageLoader == null ? ImageLoader.defaults() : b.imageLoader;
+        this.decoder = decoder;
+        this.decodingOptions = decodingOptions;
+        this.imageLoader = imageLoader;
         this.dimension = dimension;
+        this.retrievalOnly = retrievalOnly;
+        this.owned = owned;
     }
 
     /** A new builder. */
@@ -89,6 +113,73 @@ public final class DeCap implements AutoCloseable {
         return decodingOptions;
     }
 
+    /** The projector (null only for a {@link Builder#retrievalOnly() retrieval-only} captioner). */
+    public Projector projector() {
+        return projector;
+    }
+
+    // ---------------------------------------------------------------- cheap swaps
+
+    /**
+     * A new captioner that projects onto {@code bank} and shares everything else with this one: no model is
+     * re-read or re-opened, and the call costs microseconds (plus a check of a sample of the bank's rows). The bank
+     * stays the caller's: no captioner closes it. This captioner is unchanged and keeps working until it is closed.
+     *
+     * @throws ConfigurationException if the bank's dimension differs from this captioner's, or a sampled row is
+     *                                not finite or not of unit length (normalise with {@link Vectors#normalized})
+     * @throws ClosedException        if this captioner is closed
+     */
+    public DeCap withMemoryBank(MemoryBank bank) {
+        ensureOpen();
+        if (bank == null && (retrievalOnly || (projector != null && projector.usesMemory()))) {
+            throw new ConfigurationException("memory bank is null; this captioner's projector reads a memory bank:"
+                    + " pass one (or derive withProjector(Projectors.visual()) to decode without memory)");
+        }
+        if (bank != null) {
+            checkBank(bank, dimension, "the memory bank given to withMemoryBank(..)");
+        }
+        return derive(bank, projector, decodingOptions);
+    }
+
+    /**
+     * A new captioner that uses {@code projector} and shares everything else with this one (see
+     * {@link #withMemoryBank}). The projector stays the caller's: no captioner closes it.
+     *
+     * @throws ConfigurationException if the projector reads a memory bank and this captioner has none
+     * @throws ClosedException        if this captioner is closed
+     */
+    public DeCap withProjector(Projector projector) {
+        ensureOpen();
+        Objects.requireNonNull(projector, "projector");
+        if (retrievalOnly) {
+            throw new ConfigurationException("this captioner was built retrievalOnly(): it has no decoder, so a "
+                    + "projector has nothing to feed; build a captioner with a decoder(..)");
+        }
+        if (projector.usesMemory() && memoryBank == null) {
+            throw new ConfigurationException("the projector reads a memory bank and this captioner has none; "
+                    + "derive withMemoryBank(..) first");
+        }
+        return derive(memoryBank, projector, decodingOptions);
+    }
+
+    /**
+     * A new captioner whose calls without options use {@code options}; everything else is shared with this one
+     * (see {@link #withMemoryBank}).
+     *
+     * @throws ClosedException if this captioner is closed
+     */
+    public DeCap withDecodingOptions(DecodingOptions options) {
+        ensureOpen();
+        Objects.requireNonNull(options, "options");
+        return derive(memoryBank, projector, options);
+    }
+
+    private DeCap derive(MemoryBank bank, Projector p, DecodingOptions options) {
+        owned.acquire();
+        return new DeCap(imageEncoder, textEncoder, bank, p, decoder, options, imageLoader, dimension,
+                retrievalOnly, owned);
+    }
+
     // ---------------------------------------------------------------- captioning images
 
     /** Captions a decoded image with this captioner's decoding options. */
@@ -101,19 +192,31 @@ public final class DeCap implements AutoCloseable {
         return captionEmbedding(encode(image), options);
     }
 
-    /** Reads and captions an image file (JPEG, PNG, GIF, BMP). */
+    /**
+     * Reads and captions an image file (JPEG, PNG, GIF, BMP). The file's decoded pixels go straight to the image
+     * encoder's preprocessing ({@link ImageLoader#decode(Path)}), without a {@code BufferedImage}.
+     */
     public Caption caption(Path imageFile) {
-        return caption(imageLoader.load(imageFile));
+        return caption(decode(imageFile));
     }
 
     /** Decodes and captions image bytes. */
     public Caption caption(byte[] imageBytes) {
-        return caption(imageLoader.load(imageBytes, "image bytes"));
+        ensureOpen();
+        requireImageEncoder();
+        return caption(imageLoader.decode(imageBytes, "image bytes"));
     }
 
     /** Reads (fully, without closing it) and captions an image stream. */
     public Caption caption(InputStream imageStream) {
-        return caption(imageLoader.load(imageStream, "image stream"));
+        ensureOpen();
+        requireImageEncoder();
+        return caption(imageLoader.decode(imageStream, "image stream"));
+    }
+
+    /** Captions an image decoded by {@link ImageLoader#decode}. */
+    public Caption caption(DecodedImage image) {
+        return captionEmbedding(encode(image), decodingOptions);
     }
 
     /** Captions several images in one batch: one caption per image, in order. */
@@ -136,16 +239,18 @@ public final class DeCap implements AutoCloseable {
         List<float[]> embeddings = encodeAll(frames);
         List<float[]> unit = new ArrayList<>(embeddings.size());
         for (int i = 0; i < embeddings.size(); i++) {
-            unit.add(Vectors.normalized(embeddings.get(i), "embedding of frame " + i));
+            String what = "embedding of frame " + i;
+            unit.add(Vectors.normalized(Vectors.requireDimension(embeddings.get(i), dimension, what), what));
         }
-        return captionEmbedding(Vectors.normalizedMean(unit, "video frame embeddings"), decodingOptions);
+        // The pooled mean is a unit vector already: it goes to the projector without another normalisation.
+        return captionUnit(List.of(Vectors.normalizedMean(unit, "video frame embeddings")), decodingOptions).get(0);
     }
 
     // ---------------------------------------------------------------- captioning embeddings
 
     /**
-     * Captions a precomputed CLIP image embedding (any non-zero length; it is normalised here). Useful when
-     * embeddings come from elsewhere, e.g. a batch job.
+     * Captions a precomputed CLIP image embedding (any non-zero length; it is normalised here, once, before it is
+     * projected). Useful when embeddings come from elsewhere, e.g. a batch job.
      */
     public Caption captionEmbedding(float[] imageEmbedding) {
         return captionEmbedding(imageEmbedding, decodingOptions);
@@ -160,12 +265,17 @@ public final class DeCap implements AutoCloseable {
     public List<Caption> captionEmbeddings(List<float[]> imageEmbeddings, DecodingOptions options) {
         ensureOpen();
         requireNonEmpty(imageEmbeddings, "image embeddings");
+        return captionUnit(normalizeAll(imageEmbeddings), options);
+    }
+
+    /** The one path every caption takes: unit embeddings, checked and normalised once above, projected and decoded. */
+    private List<Caption> captionUnit(List<float[]> unit, DecodingOptions options) {
+        ensureOpen();
         Objects.requireNonNull(options, "options");
         if (decoder == null) {
             throw new ConfigurationException("this captioner was built retrievalOnly(): it has no decoder; "
                     + "use retrieve(..) or build it with a decoder(..)");
         }
-        List<float[]> unit = normalizeAll(imageEmbeddings);
         long t0 = System.nanoTime();
         List<Projection> projections = projector.projectAll(unit, memoryBank);
         long t1 = System.nanoTime();
@@ -197,7 +307,7 @@ public final class DeCap implements AutoCloseable {
 
     /** Retrieval baseline for an image file. */
     public Caption retrieve(Path imageFile) {
-        return retrieve(imageLoader.load(imageFile));
+        return retrieveEmbedding(encode(decode(imageFile)));
     }
 
     /** Retrieval baseline for a precomputed image embedding. */
@@ -212,7 +322,7 @@ public final class DeCap implements AutoCloseable {
         ensureOpen();
         if (memoryBank == null) {
             throw new ConfigurationException("this captioner has no memory bank; retrieval needs one: "
-                    + "set memoryBank(..) on the builder");
+                    + "set memoryBank(..) on the builder, or derive withMemoryBank(..)");
         }
         if (memoryBank.size() == 0) {
             throw new ConfigurationException("the memory bank is empty; add captions before retrieving");
@@ -226,6 +336,8 @@ public final class DeCap implements AutoCloseable {
     /**
      * Encodes text with the configured text encoder (as the memory bank's captions were encoded).
      *
+     * @return a new <b>unit-length</b> embedding of {@link #dimension()} floats (the encoder's output, normalised),
+     *         ready to be added to a memory bank or compared with {@link #encodeImage} by a dot product
      * @throws ConfigurationException if no text encoder was configured
      */
     public float[] encodeText(String text) {
@@ -233,7 +345,24 @@ public final class DeCap implements AutoCloseable {
         if (textEncoder == null) {
             throw new ConfigurationException("no text encoder configured; set textEncoder(..) on the builder");
         }
-        return textEncoder.encode(text);
+        return Vectors.normalized(Vectors.requireDimension(textEncoder.encode(text), dimension,
+                "text embedding"), "text embedding");
+    }
+
+    /**
+     * Encodes an image with the configured image encoder.
+     *
+     * @return a new <b>unit-length</b> embedding of {@link #dimension()} floats (the encoder's output, normalised),
+     *         as it is handed to the projector
+     * @throws ConfigurationException if no image encoder was configured
+     */
+    public float[] encodeImage(BufferedImage image) {
+        return normalizeAll(List.of(encode(image))).get(0);
+    }
+
+    /** Reads and encodes an image file; see {@link #encodeImage(BufferedImage)}. The result is unit length. */
+    public float[] encodeImage(Path imageFile) {
+        return normalizeAll(List.of(encode(decode(imageFile)))).get(0);
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -243,28 +372,18 @@ public final class DeCap implements AutoCloseable {
         return closed.get();
     }
 
-    /** Closes the encoders, the decoder, and the projector and memory bank where they are closeable. Idempotent. */
+    /**
+     * Closes this captioner. What it owns (see the class comment: the components given to own, what it created,
+     * what was handed over with {@link Builder#owning}) is closed once no captioner derived from it, or that it was
+     * derived from, is open any more. Memory banks and projectors supplied by the caller are never closed.
+     * Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        RuntimeException first = null;
-        for (Object component : new Object[] {imageEncoder, textEncoder, decoder, projector, memoryBank}) {
-            if (component instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    LOG.warn("closing {} failed: {}", component.getClass().getName(), e.toString());
-                    if (first == null) {
-                        first = new DecapException("closing " + component.getClass().getName() + " failed: " + e, e);
-                    }
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        owned.release();
     }
 
     // ---------------------------------------------------------------- internals
@@ -276,6 +395,21 @@ public final class DeCap implements AutoCloseable {
             throw new InvalidInputException("image is null; pass a decoded BufferedImage");
         }
         return imageEncoder.encode(image);
+    }
+
+    private float[] encode(DecodedImage image) {
+        ensureOpen();
+        requireImageEncoder();
+        if (image == null) {
+            throw new InvalidInputException("image is null; pass an image decoded by ImageLoader.decode(..)");
+        }
+        return imageEncoder.encode(image);
+    }
+
+    private DecodedImage decode(Path imageFile) {
+        ensureOpen();
+        requireImageEncoder();
+        return imageLoader.decode(imageFile);
     }
 
     private List<float[]> encodeAll(List<BufferedImage> images) {
@@ -310,6 +444,18 @@ public final class DeCap implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks a memory bank that comes from the caller: its dimension, and a sample of its rows (finite, of unit
+     * length), so that a bank of raw encoder outputs is refused before it gives silently wrong captions.
+     */
+    static void checkBank(MemoryBank bank, int dimension, String what) {
+        if (bank.dimension() != dimension) {
+            throw new ConfigurationException(what + " does not match this captioner: dimension expected "
+                    + dimension + ", found " + bank.dimension() + "; use a bank encoded with the same CLIP model");
+        }
+        MemoryBankChecks.requireUnitSample(bank, MemoryBankChecks.DEFAULT_SAMPLE_ROWS, what);
+    }
+
     private void ensureOpen() {
         if (closed.get()) {
             throw new ClosedException("this DeCap captioner is closed; build a new one");
@@ -337,6 +483,8 @@ public final class DeCap implements AutoCloseable {
         private DecodingOptions decodingOptions;
         private ImageLoader imageLoader;
         private boolean retrievalOnly;
+        private boolean ownsComponents = true;
+        private final List<AutoCloseable> handedOver = new ArrayList<>();
 
         private Builder() {
         }
@@ -353,16 +501,21 @@ public final class DeCap implements AutoCloseable {
             return this;
         }
 
-        /** Required unless the projector reads no memory (visual decoding). */
+        /**
+         * Required unless the projector reads no memory (visual decoding). The bank stays the caller's: the
+         * captioner never closes it. {@link #build()} checks its dimension and a sample of its rows (finite, unit
+         * length; see {@link MemoryBankChecks}).
+         */
         public Builder memoryBank(MemoryBank memoryBank) {
             this.memoryBank = memoryBank;
             return this;
         }
 
         /**
-         * Optional: projection decoding, nearest-neighbour decoding or visual decoding.
+         * Optional: projection decoding, nearest-neighbour decoding or visual decoding. A projector given here stays
+         * the caller's: the captioner never closes it.
          * Default: {@link Projectors#projectionDecoding()} (DeCap's projection-based decoding, τ = 0.01, from the
-         * best implementation on the classpath).
+         * best implementation on the classpath), created for and owned by the captioner.
          */
         public Builder projector(Projector projector) {
             this.projector = projector;
@@ -394,6 +547,26 @@ public final class DeCap implements AutoCloseable {
         }
 
         /**
+         * Optional. Whether the captioner owns (closes) the image encoder, text encoder and decoder given here.
+         * Declare {@code false} when they belong to something that outlives the captioner (a loaded model shared by
+         * several captioners). Default: true.
+         */
+        public Builder ownsComponents(boolean owns) {
+            this.ownsComponents = owns;
+            return this;
+        }
+
+        /**
+         * Optional. Hands {@code resource} over to the captioner: it is closed with the captioner (and captioners
+         * derived from it, see {@link DeCap#withMemoryBank}), after the components. For what was created on the
+         * captioner's behalf, e.g. a loaded model or a bank encoded for it. May be called several times.
+         */
+        public Builder owning(AutoCloseable resource) {
+            handedOver.add(Objects.requireNonNull(resource, "resource"));
+            return this;
+        }
+
+        /**
          * Validates the configuration and builds the captioner.
          *
          * @throws ConfigurationException if a required component is missing or two components disagree on the
@@ -404,16 +577,15 @@ public final class DeCap implements AutoCloseable {
             if (!retrievalOnly && decoder == null) {
                 missing.add("decoder(..) (or declare retrievalOnly())");
             }
-            Projector resolved = projector != null || retrievalOnly ? projector : Projectors.projectionDecoding();
-            boolean needsMemory = retrievalOnly || resolved.usesMemory();
+            if (retrievalOnly && decoder != null) {
+                throw new ConfigurationException("retrievalOnly() was declared but a decoder was set; drop one");
+            }
+            boolean needsMemory = retrievalOnly || projector == null || projector.usesMemory();
             if (needsMemory && memoryBank == null) {
                 missing.add("memoryBank(..)");
             }
             if (!missing.isEmpty()) {
                 throw new ConfigurationException("DeCap builder is missing " + String.join(", ", missing));
-            }
-            if (retrievalOnly && decoder != null) {
-                throw new ConfigurationException("retrievalOnly() was declared but a decoder was set; drop one");
             }
             DimensionCheck dims = new DimensionCheck();
             if (imageEncoder != null) {
@@ -432,12 +604,77 @@ public final class DeCap implements AutoCloseable {
                 throw new ConfigurationException("DeCap builder has no component that fixes the embedding "
                         + "dimension; set at least an image encoder, a memory bank or a decoder");
             }
-            DeCap decap = new DeCap(this, resolved, dims.dimension);
+            if (memoryBank != null) {
+                checkBank(memoryBank, dims.dimension, "the memory bank");
+            }
+            Projector resolved = projector != null || retrievalOnly ? projector : Projectors.projectionDecoding();
+            List<AutoCloseable> owns = new ArrayList<>();
+            if (ownsComponents) {
+                for (Object c : new Object[] {imageEncoder, textEncoder, decoder}) {
+                    if (c instanceof AutoCloseable ac) {
+                        owns.add(ac);
+                    }
+                }
+            }
+            if (projector == null && resolved instanceof AutoCloseable ac) {
+                owns.add(ac);
+            }
+            owns.addAll(handedOver);
+            DeCap decap = new DeCap(imageEncoder, textEncoder, memoryBank, resolved, decoder,
+                    decodingOptions == null ? DecodingOptions.DEFAULT : decodingOptions,
+                    imageLoader == null ? ImageLoader.defaults() : imageLoader, dims.dimension, retrievalOnly,
+                    new SharedResources(owns));
             LOG.debug("built DeCap: dimension {}, memory {}, projector {}, decoder {}", dims.dimension,
                     memoryBank == null ? "none" : memoryBank.size() + " entries",
                     resolved == null ? "none" : resolved.getClass().getSimpleName(),
                     decoder == null ? "none (retrieval only)" : decoder.getClass().getSimpleName());
             return decap;
+        }
+    }
+
+    /**
+     * What a captioner and the captioners derived from it own, closed once, in order, when the last of them is
+     * closed.
+     */
+    private static final class SharedResources {
+        private final List<AutoCloseable> resources;
+        private int holders = 1; // guarded by this
+
+        SharedResources(List<AutoCloseable> resources) {
+            this.resources = List.copyOf(resources);
+        }
+
+        synchronized void acquire() {
+            if (holders == 0) {
+                throw new ClosedException("the components of this DeCap captioner are closed; build a new one");
+            }
+            holders++;
+        }
+
+        void release() {
+            synchronized (this) {
+                if (holders == 0 || --holders > 0) {
+                    return;
+                }
+            }
+            RuntimeException first = null;
+            java.util.Set<AutoCloseable> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (AutoCloseable c : resources) {
+                if (!done.add(c)) {
+                    continue;
+                }
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.warn("closing {} failed: {}", c.getClass().getName(), e.toString());
+                    if (first == null) {
+                        first = new DecapException("closing " + c.getClass().getName() + " failed: " + e, e);
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
         }
     }
 

@@ -85,6 +85,36 @@ public final class Vectors {
         return v;
     }
 
+    /** How far from 1 the length of a vector that must be unit may be ({@link #requireUnit}). */
+    public static final double UNIT_TOLERANCE = 1e-3;
+
+    /** Whether {@code v} is finite and of length 1 within {@code tolerance}. */
+    public static boolean isUnit(float[] v, double tolerance) {
+        if (v == null || v.length == 0) {
+            return false;
+        }
+        double n = norm(v);
+        return Double.isFinite(n) && Math.abs(n - 1) <= tolerance;
+    }
+
+    /**
+     * Checks that {@code v} is finite, of {@code expected} elements and of unit length within
+     * {@link #UNIT_TOLERANCE}; for contracts that receive unit vectors (a {@code Projector}), so that nothing is
+     * normalised twice. Returns {@code v} itself, not a copy.
+     *
+     * @throws InvalidInputException naming {@code what} and saying to normalise with {@link #normalized}
+     */
+    public static float[] requireUnit(float[] v, int expected, String what) {
+        requireDimension(v, expected, what);
+        double n = norm(v);
+        if (!(Math.abs(n - 1) <= UNIT_TOLERANCE)) {
+            throw new InvalidInputException(what + " has length " + (float) n + ", expected a unit vector (length 1 "
+                    + "within " + UNIT_TOLERANCE + "); normalise it with Vectors.normalized(v, what) first (DeCap's "
+                    + "captioner does this for you)");
+        }
+        return v;
+    }
+
     /** Checks that {@code v} has {@code expected} elements: "expected 512, found 768". */
     public static float[] requireDimension(float[] v, int expected, String what) {
         requireFinite(v, what);

@@ -320,19 +320,212 @@ class DeCapTest {
         assertThrows(ClosedException.class, () -> decap.captionEmbedding(new float[] {1, 0, 0}));
     }
 
-    @Test
-    void closeable_projector_is_closed_with_the_captioner() {
-        AtomicInteger closes = new AtomicInteger();
-        final class ClosingProjector extends SnapProjector implements AutoCloseable {
-            @Override
-            public void close() {
-                closes.incrementAndGet();
-            }
+    /** A snapping projector that counts its closes. */
+    static final class ClosingProjector extends SnapProjector implements AutoCloseable {
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
         }
-        DeCap decap = complete().projector(new ClosingProjector()).build();
+    }
+
+    /** The axis bank that counts its closes. */
+    static final class ClosingBank implements MemoryBank, AutoCloseable {
+        final AxisBank inner = new AxisBank();
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public int size() {
+            return inner.size();
+        }
+
+        @Override
+        public int dimension() {
+            return D;
+        }
+
+        @Override
+        public String caption(int index) {
+            return inner.caption(index);
+        }
+
+        @Override
+        public float[] embedding(int index) {
+            return inner.embedding(index);
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+        }
+    }
+
+    /** A bank whose rows are scaled or poisoned: what a user gets from raw encoder outputs or a broken file. */
+    static class BadBank implements MemoryBank {
+        private final float value;
+        private final int badRow;
+
+        BadBank(float value, int badRow) {
+            this.value = value;
+            this.badRow = badRow;
+        }
+
+        @Override
+        public int size() {
+            return 100;
+        }
+
+        @Override
+        public int dimension() {
+            return D;
+        }
+
+        @Override
+        public String caption(int index) {
+            return "entry " + index;
+        }
+
+        @Override
+        public float[] embedding(int index) {
+            float[] v = new float[D];
+            v[index % D] = index == badRow ? value : 1f;
+            return v;
+        }
+    }
+
+    @Test
+    void a_projector_or_bank_supplied_by_the_caller_is_never_closed_by_the_captioner() {
+        ClosingProjector projector = new ClosingProjector();
+        ClosingBank bank = new ClosingBank();
+        DeCap decap = complete().projector(projector).memoryBank(bank).build();
         decap.close();
         decap.close();
-        assertEquals(1, closes.get());
+        assertEquals(0, projector.closes.get());
+        assertEquals(0, bank.closes.get());
+    }
+
+    @Test
+    void resources_handed_over_are_closed_once_with_the_captioner() {
+        ClosingProjector handedOver = new ClosingProjector();
+        DeCap decap = complete().owning(handedOver).build();
+        decap.close();
+        decap.close();
+        assertEquals(1, handedOver.closes.get());
+    }
+
+    @Test
+    void components_are_not_closed_when_the_captioner_does_not_own_them() {
+        ColourEncoder encoder = new ColourEncoder();
+        AxisDecoder decoder = new AxisDecoder(D);
+        complete().imageEncoder(encoder).decoder(decoder).ownsComponents(false).build().close();
+        assertEquals(0, encoder.closes.get());
+        assertEquals(0, decoder.closes.get());
+    }
+
+    @Test
+    void derived_captioners_share_the_components_and_the_last_close_releases_them() {
+        ColourEncoder encoder = new ColourEncoder();
+        AxisDecoder decoder = new AxisDecoder(D);
+        DeCap original = complete().imageEncoder(encoder).decoder(decoder).build();
+        ClosingBank otherBank = new ClosingBank();
+        DeCap swapped = original.withMemoryBank(otherBank);
+        DeCap greedy5 = swapped.withDecodingOptions(DecodingOptions.greedy(5));
+        DeCap nearest = original.withProjector(new SnapProjector());
+        assertEquals(DecodingOptions.greedy(5), greedy5.decodingOptions());
+        assertEquals(otherBank, swapped.memoryBank());
+        assertEquals("a red thing", swapped.caption(solid(0xff0000)).text());
+
+        original.close();
+        assertThrows(ClosedException.class, () -> original.caption(solid(0xff0000)));
+        assertThrows(ClosedException.class, () -> original.withMemoryBank(new AxisBank()));
+        // Derived captioners keep working after the original is closed: the components are reference-counted.
+        assertEquals("a green thing", swapped.caption(solid(0x00ff00)).text());
+        assertEquals(0, encoder.closes.get());
+        swapped.close();
+        nearest.close();
+        assertEquals(0, encoder.closes.get());
+        assertEquals("a blue thing", greedy5.caption(solid(0x0000ff)).text());
+        greedy5.close();
+        assertEquals(1, encoder.closes.get());
+        assertEquals(1, decoder.closes.get());
+        assertEquals(0, otherBank.closes.get());
+    }
+
+    @Test
+    void a_swapped_bank_is_checked_like_a_built_one() {
+        try (DeCap decap = complete().build()) {
+            ConfigurationException dim = assertThrows(ConfigurationException.class,
+                    () -> decap.withMemoryBank(new DeCapTest.BadBank(1f, -1) {
+                        @Override
+                        public int dimension() {
+                            return 4;
+                        }
+                    }));
+            assertTrue(dim.getMessage().contains("expected 3, found 4"), dim.getMessage());
+            ConfigurationException scaled = assertThrows(ConfigurationException.class,
+                    () -> decap.withMemoryBank(new BadBank(15.9f, 0)));
+            assertTrue(scaled.getMessage().contains("length 15.9"), scaled.getMessage());
+            assertTrue(scaled.getMessage().contains("Vectors.normalized"), scaled.getMessage());
+            assertThrows(ConfigurationException.class, () -> decap.withMemoryBank(null));
+        }
+    }
+
+    @Test
+    void a_bank_of_unnormalised_vectors_is_refused_at_build_with_what_to_do() {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> complete().memoryBank(new BadBank(15.9f, 99)).build());
+        assertTrue(e.getMessage().contains("entry 99"), e.getMessage());
+        assertTrue(e.getMessage().contains("unit vector"), e.getMessage());
+        assertTrue(e.getMessage().contains("Vectors.normalized"), e.getMessage());
+    }
+
+    @Test
+    void nan_in_a_bank_is_reported_as_nan_at_build() {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> complete().memoryBank(new BadBank(Float.NaN, 0)).build());
+        assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+        assertFalse(e.getMessage().contains("temperature"), e.getMessage());
+    }
+
+    @Test
+    void bad_rows_that_the_build_sample_misses_are_refused_at_use() {
+        // Row 50 is not among the 32 sampled rows of a 100-row bank (0, 3, 6, ..., 99), so it is caught at use.
+        try (DeCap nan = DeCap.builder().memoryBank(new BadBank(Float.NaN, 50)).decoder(new AxisDecoder(D)).build();
+             DeCap scaled = DeCap.builder().memoryBank(new BadBank(15.9f, 50)).decoder(new AxisDecoder(D)).build()) {
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> nan.captionEmbedding(new float[] {0, 0, 1}));
+            assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+            assertTrue(e.getMessage().contains("entry 50"), e.getMessage());
+            assertFalse(e.getMessage().contains("temperature"), e.getMessage());
+            InvalidInputException s = assertThrows(InvalidInputException.class,
+                    () -> scaled.captionEmbedding(new float[] {0, 0, 1}));
+            assertTrue(s.getMessage().contains("not of unit length"), s.getMessage());
+            assertTrue(s.getMessage().contains("Vectors.normalized"), s.getMessage());
+            InvalidInputException r = assertThrows(InvalidInputException.class,
+                    () -> scaled.nearestCaptions(new float[] {0, 0, 1}, 3));
+            assertTrue(r.getMessage().contains("entry 50"), r.getMessage());
+        }
+    }
+
+    @Test
+    void encode_text_and_encode_image_return_unit_vectors() {
+        TextEncoder text = new TextEncoder() {
+            @Override
+            public int dimension() {
+                return D;
+            }
+
+            @Override
+            public float[] encode(String t) {
+                return new float[] {3, 4, 0};
+            }
+        };
+        try (DeCap decap = complete().textEncoder(text).build()) {
+            assertArrayEquals(new float[] {0.6f, 0.8f, 0}, decap.encodeText("a cat"), 1e-6f);
+            float[] image = decap.encodeImage(solid(0x808000));
+            assertEquals(1.0, Vectors.norm(image), 1e-6);
+        }
     }
 
     @Test

@@ -22,7 +22,7 @@ import java.util.List;
  * <p>Many prefixes are searched as one batch: their alive beams are rows of one model session, and a prefix whose
  * search ended leaves the batch. Width 1 with length penalty 0 gives greedy decoding. Stateless and thread-safe.
  */
-public final class BeamSearch {
+final class BeamSearch {
     private BeamSearch() {
     }
 

@@ -6,17 +6,22 @@ import java.util.Arrays;
  * Everything a {@link StepCaptionDecoder} knows about one decoded prefix, end-of-text token included (what the
  * reference implementation reports and what the parity tests compare).
  *
+ * @deprecated {@link DecodedCaption} now carries the whole sequence too ({@link DecodedCaption#sequenceTokenIds()},
+ *             {@link DecodedCaption#modelIds()}, ...): use it and {@code decodeAll(..)}; this record goes in the next
+ *             release
+ *
  * @param modelIds           the generated ids in the decoder's vocabulary, including the final end-of-text id when
  *                           the sequence ended with it
  * @param tokenIds           the same tokens as tokenizer ids; a token without a decodable tokenizer id (map entry -1,
  *                           or an id the tokenizer does not know; possible only with masking off) is -1, and its raw
  *                           id is in {@code modelIds}
  * @param logProbs           natural-log probability of each token
- * @param score              the search's score (see {@link Hypothesis#score()})
+ * @param score              the search's score (see {@link DecodedCaption#score()})
  * @param endedWithEndOfText whether the last token is end-of-text
  * @param text               the detokenised caption (tokens the tokenizer cannot decode are left out), or null when
  *                           the decoder has no tokenizer
  */
+@Deprecated
 public record DecodedSequence(int[] modelIds, int[] tokenIds, float[] logProbs, double score,
                               boolean endedWithEndOfText, String text) {
     public DecodedSequence {
@@ -40,10 +45,15 @@ public record DecodedSequence(int[] modelIds, int[] tokenIds, float[] logProbs, 
         return logProbs.clone();
     }
 
-    /** The caption form: tokens and log-probabilities without the end-of-text token. */
+    /** The same sequence as the one public decoded record. */
     public DecodedCaption toCaption() {
-        int n = endedWithEndOfText ? tokenIds.length - 1 : tokenIds.length;
-        return new DecodedCaption(text, Arrays.copyOf(tokenIds, n), Arrays.copyOf(logProbs, n), score);
+        return new DecodedCaption(text, tokenIds, logProbs, modelIds, score, endedWithEndOfText);
+    }
+
+    /** The sequence form of a decoded caption. */
+    public static DecodedSequence of(DecodedCaption c) {
+        return new DecodedSequence(c.modelIds(), c.sequenceTokenIds(), c.sequenceLogProbs(), c.score(),
+                c.endedWithEndOfText(), c.text());
     }
 
     @Override

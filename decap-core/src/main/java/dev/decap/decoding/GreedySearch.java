@@ -13,7 +13,7 @@ import java.util.List;
  * <p>Many prefixes are decoded as one batch; a sequence that ends leaves the batch, so the model only computes the
  * rows still growing. The score is the plain float32 sum of the log-probabilities. Stateless and thread-safe.
  */
-public final class GreedySearch {
+final class GreedySearch {
     private GreedySearch() {
     }
 

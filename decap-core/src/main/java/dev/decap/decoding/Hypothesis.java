@@ -3,7 +3,8 @@ package dev.decap.decoding;
 import java.util.Arrays;
 
 /**
- * A finished search result in the language model's own ids.
+ * A finished search result in the language model's own ids: the searches' internal result, which
+ * {@link StepCaptionDecoder} turns into the public {@link DecodedCaption}. Not API.
  *
  * @param tokens            the generated model ids, including the final end-of-text id when the sequence ended with
  *                          it
@@ -12,7 +13,7 @@ import java.util.Arrays;
  *                          {@code sum / tokens.length^lengthPenalty} for beam search
  * @param endedWithEndOfText whether the last token is the end-of-text id (false when the token limit stopped it)
  */
-public record Hypothesis(int[] tokens, float[] logProbs, double score, boolean endedWithEndOfText) {
+record Hypothesis(int[] tokens, float[] logProbs, double score, boolean endedWithEndOfText) {
     public Hypothesis {
         tokens = tokens.clone();
         logProbs = logProbs.clone();

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Without a map, model id = tokenizer id (DeCap's official decoder scores 50,257 GPT-2-sized ids; CLIP's tokenizer
  * knows 49,408). <b>Masking</b> (default on) gives every model id without a decodable tokenizer id a logit of -inf,
  * so it is never chosen; with masking off the search is exactly the reference notebook's, and a token without a
- * decodable tokenizer id is reported as tokenizer id -1 (its model id is in {@link DecodedSequence#modelIds()}) and
+ * decodable tokenizer id is reported as tokenizer id -1 (its model id is in {@link DecodedCaption#modelIds()}) and
  * left out of the text.
  *
  * <p>Prefixes are used as given (they are not re-normalised, so that a unit prefix decodes bit-exactly as in the
@@ -125,25 +125,17 @@ public final class StepCaptionDecoder implements CaptionDecoder {
 
     @Override
     public DecodedCaption decode(float[] prefix, DecodingOptions options) {
-        return decodeSequences(List.of(requireNonNullPrefix(prefix)), options).get(0).toCaption();
-    }
-
-    @Override
-    public List<DecodedCaption> decodeAll(List<float[]> prefixes, DecodingOptions options) {
-        List<DecodedSequence> seqs = decodeSequences(prefixes, options);
-        List<DecodedCaption> out = new ArrayList<>(seqs.size());
-        for (DecodedSequence s : seqs) {
-            out.add(s.toCaption());
-        }
-        return out;
+        return decodeAll(List.of(requireNonNullPrefix(prefix)), options).get(0);
     }
 
     /**
-     * Decodes several prefixes as batches and reports every detail, the end-of-text token included.
+     * Decodes several prefixes as batches: one caption per prefix, in order, each with its whole sequence (the
+     * end-of-text token included, see {@link DecodedCaption}).
      *
      * @throws InvalidInputException if a prefix is null, of the wrong length, not finite or zero
      */
-    public List<DecodedSequence> decodeSequences(List<float[]> prefixes, DecodingOptions options) {
+    @Override
+    public List<DecodedCaption> decodeAll(List<float[]> prefixes, DecodingOptions options) {
         ensureOpen();
         if (prefixes == null) {
             throw new InvalidInputException("prefixes is null; pass a list of prefix vectors");
@@ -165,20 +157,35 @@ public final class StepCaptionDecoder implements CaptionDecoder {
         SearchConstraints c = constraints(options);
         boolean beam = options.strategy() == DecodingOptions.Strategy.BEAM;
         int perChunk = Math.max(1, beam ? maxBatchRows / options.beamWidth() : maxBatchRows);
-        List<DecodedSequence> out = new ArrayList<>(all.length);
+        List<DecodedCaption> out = new ArrayList<>(all.length);
         for (int start = 0; start < all.length; start += perChunk) {
             float[][] chunk = java.util.Arrays.copyOfRange(all, start, Math.min(all.length, start + perChunk));
             List<Hypothesis> hs = beam
                     ? BeamSearch.search(model, chunk, c, options.beamWidth(), options.lengthPenalty())
                     : GreedySearch.search(model, chunk, c);
             for (Hypothesis h : hs) {
-                out.add(toSequence(h));
+                out.add(toCaption(h));
             }
         }
         return out;
     }
 
-    private DecodedSequence toSequence(Hypothesis h) {
+    /**
+     * Decodes several prefixes and reports every detail, the end-of-text token included.
+     *
+     * @deprecated {@link #decodeAll} returns the same detail in {@link DecodedCaption}; this goes in the next
+     *             release
+     */
+    @Deprecated
+    public List<DecodedSequence> decodeSequences(List<float[]> prefixes, DecodingOptions options) {
+        List<DecodedSequence> out = new ArrayList<>();
+        for (DecodedCaption c : decodeAll(prefixes, options)) {
+            out.add(DecodedSequence.of(c));
+        }
+        return out;
+    }
+
+    private DecodedCaption toCaption(Hypothesis h) {
         int[] modelIds = h.tokens();
         int[] tokenIds = new int[modelIds.length];
         int[] decodable = new int[modelIds.length];
@@ -195,7 +202,7 @@ public final class StepCaptionDecoder implements CaptionDecoder {
         if (tokenizer != null) {
             text = tokenizer.decode(java.util.Arrays.copyOf(decodable, nd)).strip();
         }
-        return new DecodedSequence(modelIds, tokenIds, h.logProbs(), h.score(), h.endedWithEndOfText(), text);
+        return new DecodedCaption(text, tokenIds, h.logProbs(), modelIds, h.score(), h.endedWithEndOfText());
     }
 
     private static float[] requireNonNullPrefix(float[] prefix) {
@@ -270,9 +277,20 @@ public final class StepCaptionDecoder implements CaptionDecoder {
         }
 
         /** Optional: most rows in one model batch (beam search uses width rows per prefix). Default: 64. */
-        public Builder maxBatchRows(int rows) {
+        public Builder maxBatchSize(int rows) {
             this.maxBatchRows = rows;
             return this;
+        }
+
+        /**
+         * Most rows in one model batch.
+         *
+         * @deprecated renamed {@link #maxBatchSize(int)}, as on the encoders' builders; this alias goes in the next
+         *             release
+         */
+        @Deprecated
+        public Builder maxBatchRows(int rows) {
+            return maxBatchSize(rows);
         }
 
         /** Optional: whether {@link StepCaptionDecoder#close()} closes the language model. Default: true. */
@@ -295,7 +313,7 @@ public final class StepCaptionDecoder implements CaptionDecoder {
                         + tokenizerVocabularySize);
             }
             if (maxBatchRows < 1) {
-                throw new ConfigurationException("maxBatchRows must be at least 1, found " + maxBatchRows);
+                throw new ConfigurationException("maxBatchSize must be at least 1, found " + maxBatchRows);
             }
             return new StepCaptionDecoder(this);
         }

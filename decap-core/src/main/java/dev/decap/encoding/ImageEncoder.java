@@ -1,11 +1,14 @@
 package dev.decap.encoding;
 
+import dev.decap.image.DecodedImage;
+
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns images into CLIP image embeddings ({@code encode_image}: projected, <em>not</em> normalised).
+ * Turns images into CLIP image embeddings ({@code encode_image}: projected, <em>not</em> normalised, so not of
+ * unit length; {@code DeCap.encodeImage} returns them normalised).
  *
  * <p>Implementations own their preprocessing (resize, crop, normalise) so that callers pass decoded images.
  * Implementations must be safe for concurrent use by many threads. Closing releases native resources;
@@ -19,7 +22,7 @@ public interface ImageEncoder extends AutoCloseable {
     /**
      * Encodes one image.
      *
-     * @return a new array of {@link #dimension()} floats, owned by the caller
+     * @return a new array of {@link #dimension()} floats, owned by the caller; not normalised (not unit length)
      * @throws dev.decap.InvalidInputException if the image is null or unusable
      */
     float[] encode(BufferedImage image);
@@ -31,6 +34,26 @@ public interface ImageEncoder extends AutoCloseable {
     default List<float[]> encodeAll(List<BufferedImage> images) {
         List<float[]> out = new ArrayList<>(images.size());
         for (BufferedImage image : images) {
+            out.add(encode(image));
+        }
+        return out;
+    }
+
+    /**
+     * Encodes one image decoded by {@link dev.decap.image.ImageLoader#decode}. The default goes through
+     * {@link DecodedImage#toBufferedImage()}; encoders that preprocess pixels themselves override it to read the
+     * decoded pixels directly (the ONNX encoder does).
+     *
+     * @return a new, not normalised array of {@link #dimension()} floats
+     */
+    default float[] encode(DecodedImage image) {
+        return encode(image.toBufferedImage());
+    }
+
+    /** Encodes several decoded images, one embedding each, in order; see {@link #encode(DecodedImage)}. */
+    default List<float[]> encodeAllDecoded(List<DecodedImage> images) {
+        List<float[]> out = new ArrayList<>(images.size());
+        for (DecodedImage image : images) {
             out.add(encode(image));
         }
         return out;

@@ -17,7 +17,8 @@ public interface TextEncoder extends AutoCloseable {
     /**
      * Encodes one text. Text longer than the model's context is truncated as CLIP does.
      *
-     * @return a new array of {@link #dimension()} floats, owned by the caller
+     * @return a new array of {@link #dimension()} floats, owned by the caller; not normalised (not unit length:
+     *         normalise before comparing or adding to a bank; {@code DeCap.encodeText} returns unit vectors)
      */
     float[] encode(String text);
 

@@ -129,7 +129,50 @@ public final class ClipPreprocessor {
         if (image.getWidth() <= 0 || image.getHeight() <= 0) {
             throw new InvalidInputException("image is empty (" + image.getWidth() + "x" + image.getHeight() + ")");
         }
-        byte[] rgb = resizeCropRgb(PilPixels.of(image));
+        normalise(resizeCropRgb(PilPixels.of(image)), dest, offset);
+    }
+
+    /**
+     * Preprocesses decoded pixels (from {@link ImageLoader#decode}) straight, without a {@link BufferedImage}:
+     * the same floats as {@link #preprocess(BufferedImage)} of the image {@link ImageLoader#load} gives.
+     *
+     * @return a new array of {@link #outputLength()} floats, CHW
+     * @throws InvalidInputException if {@code image} is null
+     */
+    public float[] preprocess(DecodedImage image) {
+        float[] out = new float[outputLength()];
+        preprocess(image, out, 0);
+        return out;
+    }
+
+    /**
+     * Preprocesses decoded pixels into {@code dest[offset .. offset + outputLength())}, CHW; see
+     * {@link #preprocess(DecodedImage)}.
+     *
+     * @throws InvalidInputException if {@code image} or {@code dest} is null, or {@code dest} is too short
+     */
+    public void preprocess(DecodedImage image, float[] dest, int offset) {
+        if (image == null) {
+            throw new InvalidInputException("image is null; pass a decoded image (see ImageLoader.decode)");
+        }
+        checkDestination(dest, offset);
+        normalise(resizeCropRgb(image.pixels()), dest, offset);
+    }
+
+    private void checkDestination(float[] dest, int offset) {
+        if (dest == null) {
+            throw new InvalidInputException("destination array is null; pass an array of at least "
+                    + outputLength() + " floats");
+        }
+        if (offset < 0 || (long) offset + outputLength() > dest.length) {
+            throw new InvalidInputException("destination array too short: expected at least "
+                    + ((long) offset + outputLength()) + " floats (offset " + offset + " + " + outputLength()
+                    + "), found " + dest.length);
+        }
+    }
+
+    /** Interleaved RGB bytes of the crop to normalised CHW floats. */
+    private void normalise(byte[] rgb, float[] dest, int offset) {
         int plane = size * size;
         float[] r = levels[0];
         float[] g = levels[1];

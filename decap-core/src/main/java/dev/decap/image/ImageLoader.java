@@ -99,12 +99,15 @@ public final class ImageLoader {
      * @throws ImageDecodingException if the file cannot be read or decoded, or exceeds the pixel limit
      */
     public BufferedImage load(Path path) {
+        return load(readFile(path), path.toString());
+    }
+
+    private static byte[] readFile(Path path) {
         if (path == null) {
             throw new InvalidInputException("image path is null; pass the path of an image file");
         }
-        byte[] bytes;
         try {
-            bytes = Files.readAllBytes(path);
+            return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
             throw new ImageDecodingException("image file " + path + " does not exist; check the path", e);
         } catch (IOException e) {
@@ -112,7 +115,19 @@ public final class ImageLoader {
         } catch (OutOfMemoryError e) {
             throw new ImageDecodingException("image file " + path + " is too large to read into memory", e);
         }
-        return load(bytes, path.toString());
+    }
+
+    private static byte[] readStream(InputStream stream, String label) {
+        if (stream == null) {
+            throw new InvalidInputException("image stream of " + label + " is null; pass an open stream");
+        }
+        try {
+            return stream.readAllBytes();
+        } catch (IOException e) {
+            throw new ImageDecodingException("cannot read image stream " + label + ": " + e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            throw new ImageDecodingException("image stream " + label + " is too large to read into memory", e);
+        }
     }
 
     /**
@@ -123,6 +138,64 @@ public final class ImageLoader {
      *                                the pixel limit
      */
     public BufferedImage load(byte[] bytes, String name) {
+        Decoded d = decodeRaw(bytes, name);
+        try {
+            BufferedImage image = d.pixels.toBufferedImage();
+            if (applyExifOrientation && d.orientation > 1) {
+                image = ExifOrientation.apply(image, d.orientation);
+            }
+            return image;
+        } catch (OutOfMemoryError e) {
+            throw outOfMemory(d.label, d.width, d.height, e);
+        }
+    }
+
+    /**
+     * Decodes the image file at {@code path} into its raw pixels (no {@link BufferedImage}), as the captioner reads
+     * images; {@link ClipPreprocessor#preprocess(DecodedImage)} gives exactly what it gives for {@link #load(Path)}.
+     *
+     * @throws InvalidInputException  if {@code path} is null
+     * @throws ImageDecodingException as {@link #load(Path)}
+     */
+    public DecodedImage decode(Path path) {
+        return decode(readFile(path), path.toString());
+    }
+
+    /**
+     * Decodes image bytes into their raw pixels; see {@link #decode(Path)}.
+     *
+     * @throws InvalidInputException  if {@code bytes} is null
+     * @throws ImageDecodingException as {@link #load(byte[], String)}
+     */
+    public DecodedImage decode(byte[] bytes, String name) {
+        Decoded d = decodeRaw(bytes, name);
+        try {
+            PilPixels pixels = d.pixels;
+            if (applyExifOrientation && d.orientation > 1) {
+                // Only rotated JPEGs take this detour through Java2D, as load(..) does.
+                pixels = PilPixels.of(ExifOrientation.apply(pixels.toBufferedImage(), d.orientation));
+            }
+            return new DecodedImage(pixels);
+        } catch (OutOfMemoryError e) {
+            throw outOfMemory(d.label, d.width, d.height, e);
+        }
+    }
+
+    /**
+     * Decodes an image stream (read to its end, not closed) into its raw pixels; see {@link #decode(Path)}.
+     *
+     * @throws InvalidInputException  if {@code stream} is null
+     * @throws ImageDecodingException as {@link #load(InputStream, String)}
+     */
+    public DecodedImage decode(InputStream stream, String name) {
+        String label = name == null ? "<unnamed>" : name;
+        return decode(readStream(stream, label), label);
+    }
+
+    private record Decoded(PilPixels pixels, int orientation, String label, long width, long height) {
+    }
+
+    private Decoded decodeRaw(byte[] bytes, String name) {
         String label = name == null ? "<unnamed>" : name;
         if (bytes == null) {
             throw new InvalidInputException("image bytes of " + label + " are null; pass the bytes of an image file");
@@ -154,18 +227,19 @@ public final class ImageLoader {
                 throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": "
                         + describe(e) + "; the file is truncated or corrupt", e);
             }
-            BufferedImage image = pixels.toBufferedImage();
-            if (applyExifOrientation && header.exifOrientation() > 1) {
-                image = ExifOrientation.apply(image, header.exifOrientation());
-            }
-            return image;
+            return new Decoded(pixels, header.exifOrientation(), label, header.width(), header.height());
         } catch (OutOfMemoryError e) {
-            // Only images within the pixel limit get here; the failed allocation is a large pixel buffer that is
-            // released as this unwinds, so reporting it as bad input is safe.
-            throw new ImageDecodingException("not enough memory to decode image " + label + " ("
-                    + header.width() + "x" + header.height() + " pixels); lower ImageLoader.builder().maxPixels(..)"
-                    + " or give the JVM more heap (-Xmx)", e);
+            throw outOfMemory(label, header.width(), header.height(), e);
         }
+    }
+
+    /**
+     * Only images within the pixel limit get here; the failed allocation is a large pixel buffer that is released as
+     * this unwinds, so reporting it as bad input is safe.
+     */
+    private static ImageDecodingException outOfMemory(String label, long width, long height, OutOfMemoryError e) {
+        return new ImageDecodingException("not enough memory to decode image " + label + " (" + width + "x" + height
+                + " pixels); lower ImageLoader.builder().maxPixels(..) or give the JVM more heap (-Xmx)", e);
     }
 
     /**
@@ -177,18 +251,7 @@ public final class ImageLoader {
      */
     public BufferedImage load(InputStream stream, String name) {
         String label = name == null ? "<unnamed>" : name;
-        if (stream == null) {
-            throw new InvalidInputException("image stream of " + label + " is null; pass an open stream");
-        }
-        byte[] bytes;
-        try {
-            bytes = stream.readAllBytes();
-        } catch (IOException e) {
-            throw new ImageDecodingException("cannot read image stream " + label + ": " + e.getMessage(), e);
-        } catch (OutOfMemoryError e) {
-            throw new ImageDecodingException("image stream " + label + " is too large to read into memory", e);
-        }
-        return load(bytes, label);
+        return load(readStream(stream, label), label);
     }
 
     private void checkPixels(String name, long w, long h) {

@@ -14,11 +14,13 @@ import java.util.List;
  *
  * <p>A custom bank only has to implement {@link #size()}, {@link #dimension()}, {@link #caption(int)} and
  * {@link #embedding(int)}; search and bulk access have exact brute-force defaults that faster banks override.
- * Every bank should pass the shared contract test ({@code dev.decap.memory.MemoryBankContractTest} in
- * decap-core's test-jar), which states what the methods below promise.
+ * Every bank should pass the shared contract test ({@code dev.decap.testkit.MemoryBankContractTest} in
+ * {@code decap-test-kit}), which states what the methods below promise.
  *
  * <p>Banks are read-only once built and must be safe for concurrent readers. Embeddings are unit vectors
- * (normalised by the bank, not trusted from the caller). Indices run from 0 to {@code size() - 1}; a bank has at
+ * (normalised by the bank, not trusted from the caller): captioners check a sample of rows when they are built
+ * ({@link MemoryBankChecks#requireUnitSample}) and every similarity at use, so a bank of unnormalised or NaN
+ * vectors is refused with a message instead of giving wrong captions. Indices run from 0 to {@code size() - 1}; a bank has at
  * least one entry.
  */
 public interface MemoryBank {
@@ -82,7 +84,8 @@ public interface MemoryBank {
      * @param k     number of hits wanted, positive; fewer come back when the bank is smaller
      * @return {@code min(k, size())} hits ordered by decreasing similarity, ties by increasing index
      * @throws InvalidInputException if the query is null, empty, not finite, zero, of the wrong dimension, or
-     *                               {@code k <= 0}
+     *                               {@code k <= 0}; or if a similarity is NaN or above 1 (the bank's rows are not
+     *                               finite unit vectors)
      */
     default List<MemoryHit> search(float[] query, int k) {
         int d = dimension();
@@ -96,6 +99,7 @@ public interface MemoryBank {
             DotKernels.dots(q, 0, data, offset, rows, d, scores, 0);
             float threshold = top.threshold();
             for (int r = 0; r < rows; r++) {
+                MemoryBankChecks.requireSimilarity(scores[r], first + r);
                 if (scores[r] >= threshold && top.offer(scores[r], first + r)) {
                     threshold = top.threshold();
                 }

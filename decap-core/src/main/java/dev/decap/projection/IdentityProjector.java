@@ -6,7 +6,7 @@ import dev.decap.memory.MemoryBank;
 import java.util.List;
 
 /**
- * Visual decoding: the decoder is fed the normalised image embedding itself, without any memory. Shows the
+ * Visual decoding: the decoder is fed the (unit) image embedding itself, without any memory. Shows the
  * modality gap that projection decoding closes (the decoder was trained on text embeddings only). Lists no
  * contributions and {@link #usesMemory() uses no memory}. Stateless and thread-safe.
  */
@@ -17,18 +17,17 @@ public final class IdentityProjector implements Projector {
     }
 
     /**
-     * Returns the normalised image embedding.
+     * Returns the unit image embedding itself.
      *
      * @param memory ignored, may be null; when given, the embedding must match its dimension
-     * @throws dev.decap.InvalidInputException if the embedding is null, empty, not finite, zero, or of another
-     *                                         dimension than a given bank's
+     * @throws dev.decap.InvalidInputException if the embedding is null, empty, not finite, not of unit length, or
+     *                                         of another dimension than a given bank's
      */
     @Override
     public Projection project(float[] imageEmbedding, MemoryBank memory) {
-        if (memory != null) {
-            Vectors.requireDimension(imageEmbedding, memory.dimension(), "image embedding");
-        }
-        return new Projection(Vectors.normalized(imageEmbedding, "image embedding"), List.of());
+        int d = memory != null ? memory.dimension()
+                : Vectors.requireFinite(imageEmbedding, "image embedding").length;
+        return new Projection(Vectors.requireUnit(imageEmbedding, d, "image embedding"), List.of());
     }
 
     /** Always false: visual decoding needs no memory bank. */

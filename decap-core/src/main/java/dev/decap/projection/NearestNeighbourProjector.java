@@ -23,13 +23,12 @@ public final class NearestNeighbourProjector implements Projector {
      * {@inheritDoc}
      *
      * @throws dev.decap.InvalidInputException if the bank is missing or empty, or the embedding is not finite,
-     *                                         zero or of the wrong dimension
+     *                                         not of unit length or of the wrong dimension
      */
     @Override
     public Projection project(float[] imageEmbedding, MemoryBank memory) {
         ProjectionInputs.requireMemory(memory);
-        float[] v = Vectors.normalized(Vectors.requireDimension(imageEmbedding, memory.dimension(),
-                "image embedding"), "image embedding");
+        float[] v = Vectors.requireUnit(imageEmbedding, memory.dimension(), "image embedding");
         MemoryHit best = memory.search(v, 1).get(0);
         return new Projection(memory.embedding(best.index()),
                 List.of(new Contribution(best.index(), best.caption(), best.similarity(), 1f)));

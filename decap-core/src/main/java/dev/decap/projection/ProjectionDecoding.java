@@ -100,7 +100,7 @@ public final class ProjectionDecoding implements Projector {
 
     @Override
     public List<Projection> projectAll(List<float[]> imageEmbeddings, MemoryBank memory) {
-        float[] queries = ProjectionInputs.normalizedQueries(imageEmbeddings, memory);
+        float[] queries = ProjectionInputs.unitQueries(imageEmbeddings, memory);
         int count = imageEmbeddings.size();
         int d = memory.dimension();
         List<Projection> out = new ArrayList<>(count);

@@ -10,18 +10,30 @@ import java.util.List;
  *
  * <p>DeCap's projection-based decoding, nearest-neighbour decoding and visual decoding are the standard
  * implementations. Projectors are immutable and thread-safe.
+ *
+ * <p><b>Vectors in and out:</b> a projector receives <em>unit</em> image embeddings of the bank's dimension: the
+ * captioner ({@code DeCap}) checks and normalises every embedding once, before projecting, so projectors do not
+ * normalise again. Implementations may check cheaply (dimension, finite, length 1 within
+ * {@link dev.decap.Vectors#UNIT_TOLERANCE}: {@link dev.decap.projection.spi.ProjectionInputs#unitQueries}) and
+ * refuse anything else with {@link dev.decap.InvalidInputException}; callers that use a projector directly normalise
+ * with {@link dev.decap.Vectors#normalized}. The {@link Projection#vector() projected vector} is a unit vector.
+ * The memory bank's rows are unit vectors ({@link MemoryBank}); a similarity that is NaN or above 1 is refused
+ * ({@link dev.decap.memory.MemoryBankChecks#requireSimilarity}).
  */
 public interface Projector {
 
     /**
      * Projects one embedding.
      *
-     * @param imageEmbedding an image embedding of the bank's dimension; normalised by the projector
+     * @param imageEmbedding a unit image embedding of the bank's dimension (not normalised again here)
      * @param memory         the memory bank to project onto (ignored by visual decoding)
      */
     Projection project(float[] imageEmbedding, MemoryBank memory);
 
-    /** Projects several embeddings; dense implementations override this to use one pass over the memory. */
+    /**
+     * Projects several unit embeddings; dense implementations override this to use one pass over the memory.
+     * One projection per embedding, in order.
+     */
     default List<Projection> projectAll(List<float[]> imageEmbeddings, MemoryBank memory) {
         List<Projection> out = new ArrayList<>(imageEmbeddings.size());
         for (float[] e : imageEmbeddings) {

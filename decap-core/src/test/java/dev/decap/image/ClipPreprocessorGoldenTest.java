@@ -77,6 +77,11 @@ class ClipPreprocessorGoldenTest {
                     .mean(floats(c.get("mean"))).std(floats(c.get("std"))).build();
             BufferedImage img = loader.load(dir.resolve("images").resolve(image));
             float[] actual = pre.preprocess(img);
+            // The captioner's path: decoded pixels straight to the preprocessor, no BufferedImage round trip.
+            float[] direct = pre.preprocess(loader.decode(dir.resolve("images").resolve(image)));
+            if (!java.util.Arrays.equals(actual, direct)) {
+                failures.add(image + "@" + size + ": decoded-pixel path differs from the BufferedImage path");
+            }
             float[] expected = readF32(dir.resolve("preprocessed").resolve(c.get("reference").asText()));
             double[] d = diff(expected, actual);
             System.out.printf("%-40s %5d %12.3e %12.3e%n", image, size, d[0], d[1]);

@@ -45,6 +45,10 @@ class ClipPreprocessorPilCasesTest {
             String image = c.get("image").asText();
             ClipPreprocessor pre = base.size(c.get("size").asInt()).build();
             float[] actual = pre.preprocess(loader.load(resource(image), image));
+            // The captioner's path: decoded pixels straight to the preprocessor, no BufferedImage round trip.
+            if (!java.util.Arrays.equals(actual, pre.preprocess(loader.decode(resource(image), image)))) {
+                failures.add(image + ": the decoded-pixel path differs from the BufferedImage path");
+            }
             byte[] ref = resource(c.get("reference").asText());
             float[] expected = new float[ref.length / 4];
             ByteBuffer.wrap(ref).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(expected);

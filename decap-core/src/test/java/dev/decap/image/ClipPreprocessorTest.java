@@ -133,7 +133,7 @@ class ClipPreprocessorTest {
     @Test
     void bad_arguments_are_invalid_input() {
         BufferedImage img = gradient(10, 10, BufferedImage.TYPE_INT_RGB);
-        assertThrows(InvalidInputException.class, () -> clip.preprocess(null));
+        assertThrows(InvalidInputException.class, () -> clip.preprocess((java.awt.image.BufferedImage) null));
         assertThrows(InvalidInputException.class, () -> clip.preprocess(img, null, 0));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> clip.preprocess(img, new float[clip.outputLength()], 1));

@@ -6,7 +6,7 @@ import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.encoding.TextEncoder;
 import dev.decap.memory.MemoryBank;
-import dev.decap.onnx.bundle.ModelBundle;
+import dev.decap.onnx.bundle.DecapModel;
 import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.encoding.OnnxTextEncoder;
 import dev.decap.tokenization.ClipTokenizer;
@@ -92,18 +92,20 @@ public final class CustomMemoryBankExample {
         return products;
     }
 
-    /** Builds the catalogue bank with the bundle's text encoder and captions {@code image} against it. */
+    /**
+     * Loads the bundle once, builds the catalogue bank with its text encoder and captions {@code image} against
+     * it. The same loaded model could caption against any number of banks: {@code withMemoryBank(..)} swaps them
+     * in microseconds.
+     */
     public static Caption caption(Path bundleDir, Path vocabulary, Path image) {
-        ModelBundle bundle = ModelBundle.open(bundleDir);
         ClipTokenizer tokenizer = ClipTokenizer.fromOpenAiVocabulary(vocabulary);
-        Path textModel = bundle.textEncoderFile().orElseThrow(() -> new InvalidInputException(
-                "bundle " + bundleDir + " has no text encoder, which this example needs to encode the catalogue"));
-        CatalogueBank bank;
-        try (OnnxTextEncoder encoder = OnnxTextEncoder.builder().model(textModel).tokenizer(tokenizer).build()) {
-            bank = new CatalogueBank(demoCatalogue(), encoder);
-        }
-        try (DeCap decap = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).memoryBank(bank).build()) {
-            return decap.caption(image);
+        try (DecapModel model = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).load()) {
+            OnnxTextEncoder encoder = model.textEncoder().orElseThrow(() -> new InvalidInputException("bundle "
+                    + bundleDir + " has no text encoder, which this example needs to encode the catalogue"));
+            CatalogueBank bank = new CatalogueBank(demoCatalogue(), encoder);
+            try (DeCap decap = model.captioner().memoryBank(bank).build()) {
+                return decap.caption(image);
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import dev.decap.projection.ProjectionDecoding;
 import dev.decap.projection.ProjectionSettings;
 import dev.decap.projection.spi.ProjectionAccumulator;
 import dev.decap.projection.spi.ProjectionInputs;
+import dev.decap.spi.CloseGuard;
 import dev.decap.projection.Projector;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,8 +19,6 @@ import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * DeCap's projection-based decoding on ND4J (OpenBLAS): the same semantics as {@link ProjectionDecoding}
@@ -56,8 +55,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     private final ProjectionDecoding javaProjector;
     private final int pureJavaBatchLimit;
     private final BankMatrixCache cache = new BankMatrixCache();
-    private final ReadWriteLock lock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final CloseGuard guard = new CloseGuard("this Nd4jProjectionDecoding was closed; create a new one");
 
     private Nd4jProjectionDecoding(Builder b, ProjectionSettings settings) {
         this.settings = settings;
@@ -99,10 +97,8 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
 
     @Override
     public List<Projection> projectAll(List<float[]> imageEmbeddings, MemoryBank memory) {
-        if (closed) {
-            throw new ClosedException("this Nd4jProjectionDecoding was closed; create a new one");
-        }
-        float[] queries = ProjectionInputs.normalizedQueries(imageEmbeddings, memory);
+        guard.ensureOpen();
+        float[] queries = ProjectionInputs.unitQueries(imageEmbeddings, memory);
         if (imageEmbeddings.isEmpty()) {
             return List.of();
         }
@@ -110,11 +106,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
         if (imageEmbeddings.size() <= pureJavaBatchLimit || (settings.topK() > 0 && memory.prefersSearchForTopK())) {
             return javaProjector.projectAll(imageEmbeddings, memory);
         }
-        lock.readLock().lock();
-        try {
-            if (closed) {
-                throw new ClosedException("this Nd4jProjectionDecoding was closed; create a new one");
-            }
+        try (CloseGuard.Permit permit = guard.enter()) {
             INDArray matrix = cache.get(memory);
             int d = memory.dimension();
             int count = imageEmbeddings.size();
@@ -129,7 +121,6 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
             }
             return out;
         } finally {
-            lock.readLock().unlock();
             // The cache is weakly keyed: keep the bank, and so its matrix, alive until the gemms are done.
             Reference.reachabilityFence(memory);
         }
@@ -183,13 +174,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
     /** Frees the off-heap copies of every bank, waiting for running projections. Idempotent. */
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            closed = true;
-            cache.clear();
-        } finally {
-            lock.writeLock().unlock();
-        }
+        guard.close(cache::clear);
     }
 
     @Override

@@ -74,7 +74,7 @@ class Nd4jProjectionDecodingTest {
             }
         };
         nd4j = Nd4jProjectionDecoding.builder().topK(9).pureJavaBatchLimit(0).build();
-        List<float[]> queries = TestVectors.gaussian(6, D, 8);
+        List<float[]> queries = TestVectors.unitGaussian(6, D, 8);
         List<Projection> viaSearch = nd4j.projectAll(queries, searchable);
         List<Projection> viaScan = ProjectionDecoding.builder().topK(9).build().projectAll(queries, bank);
         assertEquals(queries.size(), searches[0]);
@@ -85,7 +85,7 @@ class Nd4jProjectionDecodingTest {
 
     @Test
     void batched_projection_matches_the_pure_java_projector_and_the_double_reference() {
-        List<float[]> queries = TestVectors.gaussian(13, D, 5);
+        List<float[]> queries = TestVectors.unitGaussian(13, D, 5);
         for (double tau : new double[] {0.01, 0.1, 2}) {
             for (int topK : new int[] {0, 7}) {
                 nd4j = Nd4jProjectionDecoding.builder().temperature(tau).topK(topK).maxContributions(12)
@@ -122,7 +122,7 @@ class Nd4jProjectionDecodingTest {
         List<float[]> many = TestVectors.gaussian(40_000, 16, 4);
         MemoryBank big = InMemoryMemoryBank.builder().addAll(TestVectors.captions(many.size()), many).build();
         nd4j = Nd4jProjectionDecoding.builder().pureJavaParallelism(3).build();
-        float[] query = TestVectors.gaussian(1, 16, 5).get(0);
+        float[] query = TestVectors.unitGaussian(1, 16, 5).get(0);
         Projection split = nd4j.project(query, big);
         Projection one = ProjectionDecoding.create().project(query, big);
         assertArrayEquals(one.vector(), split.vector(), 1e-6f);
@@ -133,7 +133,7 @@ class Nd4jProjectionDecodingTest {
     @Test
     void one_query_on_nd4j_matches_one_query_on_java() {
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
-        float[] query = TestVectors.gaussian(1, D, 6).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 6).get(0);
         assertArrayEquals(ProjectionDecoding.create().project(query, bank).vector(),
                 nd4j.project(query, bank).vector(), 1e-5f);
     }
@@ -141,32 +141,32 @@ class Nd4jProjectionDecodingTest {
     @Test
     void single_queries_and_small_batches_are_delegated_to_the_pure_java_projector_by_default() {
         nd4j = Nd4jProjectionDecoding.builder().build();
-        float[] query = TestVectors.gaussian(1, D, 6).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 6).get(0);
         Projection expected = ProjectionDecoding.create().project(query, bank);
         Projection actual = nd4j.project(query, bank);
         assertArrayEquals(expected.vector(), actual.vector());
         assertEquals(expected.contributions(), actual.contributions());
         assertEquals(0, nd4j.cachedBanks(), "a single query must not copy the bank off-heap");
-        nd4j.projectAll(TestVectors.gaussian(Nd4jProjectionDecoding.DEFAULT_PURE_JAVA_BATCH_LIMIT, D, 3), bank);
+        nd4j.projectAll(TestVectors.unitGaussian(Nd4jProjectionDecoding.DEFAULT_PURE_JAVA_BATCH_LIMIT, D, 3), bank);
         assertEquals(0, nd4j.cachedBanks(), "small batches run in pure Java by default");
-        nd4j.projectAll(TestVectors.gaussian(Nd4jProjectionDecoding.DEFAULT_PURE_JAVA_BATCH_LIMIT + 1, D, 3), bank);
+        nd4j.projectAll(TestVectors.unitGaussian(Nd4jProjectionDecoding.DEFAULT_PURE_JAVA_BATCH_LIMIT + 1, D, 3), bank);
         assertEquals(1, nd4j.cachedBanks(), "larger batches run on ND4J by default");
         nd4j.close();
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(3).build();
-        List<float[]> three = TestVectors.gaussian(3, D, 7);
+        List<float[]> three = TestVectors.unitGaussian(3, D, 7);
         List<Projection> small = nd4j.projectAll(three, bank);
         assertEquals(0, nd4j.cachedBanks(), "batches up to the limit run in pure Java");
         for (int i = 0; i < 3; i++) {
             assertArrayEquals(ProjectionDecoding.create().project(three.get(i), bank).vector(), small.get(i).vector());
         }
-        nd4j.projectAll(TestVectors.gaussian(4, D, 7), bank);
+        nd4j.projectAll(TestVectors.unitGaussian(4, D, 7), bank);
         assertEquals(1, nd4j.cachedBanks(), "larger batches run on ND4J");
     }
 
     @Test
     void the_off_heap_copy_is_made_once_per_bank_and_freed_on_close() {
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
-        List<float[]> queries = TestVectors.gaussian(3, D, 7);
+        List<float[]> queries = TestVectors.unitGaussian(3, D, 7);
         nd4j.projectAll(queries, bank);
         nd4j.projectAll(queries, bank);
         assertEquals(1, nd4j.cachedBanks());
@@ -183,7 +183,7 @@ class Nd4jProjectionDecodingTest {
     @Test
     void a_bank_that_becomes_unreachable_loses_its_copy() throws InterruptedException {
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).build();
-        List<float[]> queries = TestVectors.gaussian(2, D, 7);
+        List<float[]> queries = TestVectors.unitGaussian(2, D, 7);
         projectOnTemporaryBank(queries);
         assertEquals(1, nd4j.cachedBanks());
         for (int i = 0; i < 50 && nd4j.cachedBanks() > 0; i++) {
@@ -204,7 +204,7 @@ class Nd4jProjectionDecodingTest {
         nd4j = Nd4jProjectionDecoding.builder().pureJavaBatchLimit(0).blockRows(700).build();
         List<List<float[]>> batches = new java.util.ArrayList<>();
         for (int t = 0; t < 6; t++) {
-            batches.add(TestVectors.gaussian(5, D, 300 + t));
+            batches.add(TestVectors.unitGaussian(5, D, 300 + t));
         }
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
         java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
@@ -237,9 +237,9 @@ class Nd4jProjectionDecodingTest {
                 () -> nd4j.projectAll(List.of(new float[D], new float[5]), bank));
         assertTrue(e.getMessage().contains("image embedding 0"), e.getMessage());
         InvalidInputException wrong = assertThrows(InvalidInputException.class,
-                () -> nd4j.projectAll(List.of(TestVectors.gaussian(1, D, 1).get(0), new float[5]), bank));
+                () -> nd4j.projectAll(List.of(TestVectors.unitGaussian(1, D, 1).get(0), new float[5]), bank));
         assertTrue(wrong.getMessage().contains("expected 64, found 5"), wrong.getMessage());
-        assertThrows(InvalidInputException.class, () -> nd4j.project(TestVectors.gaussian(1, D, 1).get(0), null));
+        assertThrows(InvalidInputException.class, () -> nd4j.project(TestVectors.unitGaussian(1, D, 1).get(0), null));
         assertThrows(ConfigurationException.class, () -> Nd4jProjectionDecoding.builder().blockRows(0).build());
         assertThrows(ConfigurationException.class,
                 () -> Nd4jProjectionDecoding.builder().pureJavaBatchLimit(-1).build());

@@ -31,7 +31,7 @@ class Nd4jProjectorsTest {
     void default_projection_decoding_is_nd4j_with_decap_settings_and_agrees_with_pure_java() throws Exception {
         MemoryBank bank = InMemoryMemoryBank.builder().addAll(TestVectors.captions(300),
                 TestVectors.gaussian(300, 16, 1)).build();
-        List<float[]> queries = TestVectors.gaussian(5, 16, 2);
+        List<float[]> queries = TestVectors.unitGaussian(5, 16, 2);
         Projector projector = Projectors.projectionDecoding();
         try (Nd4jProjectionDecoding pd = assertInstanceOf(Nd4jProjectionDecoding.class, projector)) {
             assertEquals(ProjectionSettings.DEFAULT, pd.settings());

@@ -24,6 +24,23 @@ public final class TestVectors {
         return out;
     }
 
+    /**
+     * The {@link #gaussian} vectors normalised to unit length: queries as a captioner hands them to a projector
+     * (the {@code Projector} contract takes unit vectors).
+     */
+    public static List<float[]> unitGaussian(int count, int dimension, long seed) {
+        List<float[]> out = new java.util.ArrayList<>(count);
+        for (float[] v : gaussian(count, dimension, seed)) {
+            double[] u = unit(v);
+            float[] f = new float[u.length];
+            for (int i = 0; i < u.length; i++) {
+                f[i] = (float) u[i];
+            }
+            out.add(f);
+        }
+        return out;
+    }
+
     /** Captions "caption 0", "caption 1", ... */
     public static List<String> captions(int count) {
         List<String> out = new ArrayList<>(count);

@@ -78,9 +78,9 @@ class StepCaptionDecoderTest {
         StepCaptionDecoder decoder = StepCaptionDecoder.builder().languageModel(model()).vocabularyMap(MAP)
                 .tokenizer(TEN_WORDS).build();
         assertEquals(3, decoder.modelEndOfText());
-        DecodedSequence s = decoder.decodeSequences(List.of(new float[] {1, 0}), DecodingOptions.DEFAULT).get(0);
+        DecodedCaption s = decoder.decodeAll(List.of(new float[] {1, 0}), DecodingOptions.DEFAULT).get(0);
         assertArrayEquals(new int[] {2, 2, 3}, s.modelIds());
-        assertArrayEquals(new int[] {2, 2, 9}, s.tokenIds());
+        assertArrayEquals(new int[] {2, 2, 9}, s.sequenceTokenIds());
         assertEquals("w2 w2", s.text());
         DecodedCaption c = decoder.decode(new float[] {1, 0});
         assertArrayEquals(new int[] {2, 2}, c.tokenIds());
@@ -88,16 +88,16 @@ class StepCaptionDecoderTest {
         assertEquals("w2 w2", c.text());
         // log-probs are over the masked distribution: ids 0, 2, 3, 5 remain
         double lse = Math.log(Math.exp(0) + Math.exp(4) + Math.exp(0) + Math.exp(3.5));
-        assertEquals(4 - lse, s.logProbs()[0], 1e-6);
+        assertEquals(4 - lse, s.sequenceLogProbs()[0], 1e-6);
     }
 
     @Test
     void without_masking_the_search_is_the_notebooks_and_undecodable_ids_are_reported_as_minus_one() {
         StepCaptionDecoder decoder = StepCaptionDecoder.builder().languageModel(model()).vocabularyMap(MAP)
                 .tokenizer(TEN_WORDS).masking(false).build();
-        DecodedSequence s = decoder.decodeSequences(List.of(new float[] {1, 0}), DecodingOptions.greedy(4)).get(0);
+        DecodedCaption s = decoder.decodeAll(List.of(new float[] {1, 0}), DecodingOptions.greedy(4)).get(0);
         assertArrayEquals(new int[] {1, 1, 1, 1}, s.modelIds());
-        assertArrayEquals(new int[] {-1, -1, -1, -1}, s.tokenIds());
+        assertArrayEquals(new int[] {-1, -1, -1, -1}, s.sequenceTokenIds());
         assertEquals("", s.text());
     }
 
@@ -110,13 +110,13 @@ class StepCaptionDecoderTest {
             return l;
         });
         StepCaptionDecoder decoder = StepCaptionDecoder.builder().languageModel(m).tokenizer(TEN_WORDS).build();
-        DecodedSequence s = decoder.decodeSequences(List.of(new float[] {0, 1}), DecodingOptions.DEFAULT).get(0);
-        assertArrayEquals(new int[] {3, 9}, s.tokenIds());
+        DecodedCaption s = decoder.decodeAll(List.of(new float[] {0, 1}), DecodingOptions.DEFAULT).get(0);
+        assertArrayEquals(new int[] {3, 9}, s.sequenceTokenIds());
         assertEquals("w3", s.text());
         StepCaptionDecoder raw = StepCaptionDecoder.builder().languageModel(m).tokenizer(TEN_WORDS).masking(false)
                 .build();
-        DecodedSequence r = raw.decodeSequences(List.of(new float[] {0, 1}), DecodingOptions.greedy(2)).get(0);
-        assertArrayEquals(new int[] {-1, -1}, r.tokenIds());
+        DecodedCaption r = raw.decodeAll(List.of(new float[] {0, 1}), DecodingOptions.greedy(2)).get(0);
+        assertArrayEquals(new int[] {-1, -1}, r.sequenceTokenIds());
         assertArrayEquals(new int[] {11, 11}, r.modelIds());
     }
 
@@ -135,7 +135,7 @@ class StepCaptionDecoderTest {
         StepCaptionDecoder decoder = StepCaptionDecoder.builder().languageModel(m).vocabularyMap(MAP)
                 .tokenizer(TEN_WORDS).build();
         DecodingOptions options = DecodingOptions.builder().beam(3).lengthPenalty(0.5).maxTokens(8).build();
-        DecodedSequence s = decoder.decodeSequences(List.of(new float[] {1, 2}), options).get(0);
+        DecodedCaption s = decoder.decodeAll(List.of(new float[] {1, 2}), options).get(0);
         Hypothesis expected = BeamSearch.search(m, new float[][] {{1, 2}}, decoder.constraints(options), 3, 0.5)
                 .get(0);
         assertArrayEquals(expected.tokens(), s.modelIds());
@@ -189,7 +189,7 @@ class StepCaptionDecoderTest {
             prefixes.add(new float[] {i + 1, -i});
         }
         for (DecodingOptions o : List.of(DecodingOptions.DEFAULT, DecodingOptions.beam(2))) {
-            assertEquals(large.decodeSequences(prefixes, o), small.decodeSequences(prefixes, o));
+            assertEquals(large.decodeAll(prefixes, o), small.decodeAll(prefixes, o));
         }
     }
 
@@ -201,12 +201,12 @@ class StepCaptionDecoderTest {
         for (int i = 0; i < 16; i++) {
             prefixes.add(new float[] {i + 1, 2 * i});
         }
-        List<DecodedSequence> serial = decoder.decodeSequences(prefixes, DecodingOptions.beam(3));
+        List<DecodedCaption> serial = decoder.decodeAll(prefixes, DecodingOptions.beam(3));
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {
-            List<Future<DecodedSequence>> futures = new ArrayList<>();
+            List<Future<DecodedCaption>> futures = new ArrayList<>();
             for (float[] p : prefixes) {
-                futures.add(pool.submit(() -> decoder.decodeSequences(List.of(p), DecodingOptions.beam(3)).get(0)));
+                futures.add(pool.submit(() -> decoder.decodeAll(List.of(p), DecodingOptions.beam(3)).get(0)));
             }
             for (int i = 0; i < futures.size(); i++) {
                 assertEquals(serial.get(i), futures.get(i).get());

@@ -22,7 +22,7 @@ class NearestNeighbourAndIdentityProjectorTest {
     @Test
     void nearest_neighbour_decoding_returns_the_closest_memory_embedding_with_weight_one() {
         NearestNeighbourProjector nnd = new NearestNeighbourProjector();
-        for (float[] query : TestVectors.gaussian(10, 24, 3)) {
+        for (float[] query : TestVectors.unitGaussian(10, 24, 3)) {
             MemoryHit best = bank.search(query, 1).get(0);
             Projection p = nnd.project(query, bank);
             assertArrayEquals(bank.embedding(best.index()), p.vector());
@@ -34,7 +34,7 @@ class NearestNeighbourAndIdentityProjectorTest {
 
     @Test
     void nearest_neighbour_of_a_memory_entry_is_that_entry() {
-        Projection p = new NearestNeighbourProjector().project(raw.get(123), bank);
+        Projection p = new NearestNeighbourProjector().project(unit(raw.get(123)), bank);
         assertEquals(123, p.contributions().get(0).index());
         assertEquals(1.0, p.contributions().get(0).similarity(), 1e-6);
     }
@@ -50,14 +50,15 @@ class NearestNeighbourAndIdentityProjectorTest {
     }
 
     @Test
-    void visual_decoding_returns_the_normalised_embedding_without_memory() {
+    void visual_decoding_returns_the_unit_embedding_itself_without_memory() {
         IdentityProjector visual = new IdentityProjector();
-        Projection p = visual.project(new float[] {3, 0, 4}, null);
+        Projection p = visual.project(new float[] {0.6f, 0, 0.8f}, null);
         assertArrayEquals(new float[] {0.6f, 0f, 0.8f}, p.vector(), 1e-7f);
+        assertThrows(InvalidInputException.class, () -> visual.project(new float[] {3, 0, 4}, null));
         assertTrue(p.contributions().isEmpty());
         assertFalse(visual.usesMemory());
         double[] expected = TestVectors.unit(raw.get(0));
-        float[] actual = visual.project(raw.get(0), bank).vector();
+        float[] actual = visual.project(unit(raw.get(0)), bank).vector();
         for (int i = 0; i < 24; i++) {
             assertEquals(expected[i], actual[i], 1e-7);
         }
@@ -72,5 +73,9 @@ class NearestNeighbourAndIdentityProjectorTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> visual.project(new float[] {1, 2}, bank));
         assertTrue(e.getMessage().contains("expected 24, found 2"), e.getMessage());
+    }
+
+    private static float[] unit(float[] v) {
+        return dev.decap.Vectors.normalized(v, "query");
     }
 }

@@ -29,7 +29,7 @@ class ProjectionDecodingTest {
     void projection_equals_the_double_precision_reference_on_random_data() {
         for (double tau : new double[] {0.01, 0.03, 0.3, 5}) {
             ProjectionDecoding pd = ProjectionDecoding.builder().temperature(tau).maxContributions(25).build();
-            for (float[] query : TestVectors.gaussian(6, D, 100 + (long) (tau * 100))) {
+            for (float[] query : TestVectors.unitGaussian(6, D, 100 + (long) (tau * 100))) {
                 ReferenceProjection ref = ReferenceProjection.of(raw, query, tau, 0);
                 Projection p = pd.project(query, bank);
                 assertClose(ref.vector, p.vector(), 1e-5, "tau " + tau);
@@ -49,7 +49,7 @@ class ProjectionDecodingTest {
         MemoryBank b = InMemoryMemoryBank.builder().addAll(TestVectors.captions(40), small).build();
         for (double tau : new double[] {0.01, 0.1, 1}) {
             Projection p = ProjectionDecoding.builder().temperature(tau).maxContributions(40).build()
-                    .project(TestVectors.gaussian(1, 8, 5).get(0), b);
+                    .project(TestVectors.unitGaussian(1, 8, 5).get(0), b);
             assertEquals(40, p.contributions().size());
             double sum = p.contributions().stream().mapToDouble(Contribution::weight).sum();
             assertEquals(1.0, sum, 1e-5, "tau " + tau);
@@ -58,20 +58,20 @@ class ProjectionDecodingTest {
 
     @Test
     void contributions_are_ordered_by_decreasing_weight_and_similarity() {
-        Projection p = ProjectionDecoding.create().project(TestVectors.gaussian(1, D, 8).get(0), bank);
+        Projection p = ProjectionDecoding.create().project(TestVectors.unitGaussian(1, D, 8).get(0), bank);
         assertEquals(ProjectionDecoding.DEFAULT_MAX_CONTRIBUTIONS, p.contributions().size());
         for (int i = 1; i < p.contributions().size(); i++) {
             Contribution a = p.contributions().get(i - 1);
             Contribution b = p.contributions().get(i);
             assertTrue(a.weight() >= b.weight() && a.similarity() >= b.similarity(), a + " before " + b);
         }
-        assertEquals(bank.search(TestVectors.gaussian(1, D, 8).get(0), 1).get(0).index(),
+        assertEquals(bank.search(TestVectors.unitGaussian(1, D, 8).get(0), 1).get(0).index(),
                 p.contributions().get(0).index());
     }
 
     @Test
     void projection_is_a_unit_vector() {
-        float[] v = ProjectionDecoding.create().project(TestVectors.gaussian(1, D, 9).get(0), bank).vector();
+        float[] v = ProjectionDecoding.create().project(TestVectors.unitGaussian(1, D, 9).get(0), bank).vector();
         double n = 0;
         for (float x : v) {
             n += x * x;
@@ -81,7 +81,7 @@ class ProjectionDecodingTest {
 
     @Test
     void a_tiny_temperature_approaches_nearest_neighbour_decoding() {
-        float[] query = TestVectors.gaussian(1, D, 12).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 12).get(0);
         Projection nnd = new NearestNeighbourProjector().project(query, bank);
         Projection pd = ProjectionDecoding.builder().temperature(1e-5).build().project(query, bank);
         assertArrayEquals(nnd.vector(), pd.vector(), 1e-6f);
@@ -97,7 +97,7 @@ class ProjectionDecodingTest {
         }
         float[] mean = dev.decap.Vectors.normalizedMean(units, "memory");
         Projection pd = ProjectionDecoding.builder().temperature(1e6).build()
-                .project(TestVectors.gaussian(1, D, 13).get(0), bank);
+                .project(TestVectors.unitGaussian(1, D, 13).get(0), bank);
         assertArrayEquals(mean, pd.vector(), 1e-4f);
         assertEquals(1.0 / bank.size(), pd.contributions().get(0).weight(), 1e-6);
     }
@@ -107,7 +107,7 @@ class ProjectionDecodingTest {
         for (int k : new int[] {1, 3, 50}) {
             ProjectionDecoding pd = ProjectionDecoding.builder().temperature(0.05).topK(k).maxContributions(100)
                     .build();
-            float[] query = TestVectors.gaussian(1, D, 20 + k).get(0);
+            float[] query = TestVectors.unitGaussian(1, D, 20 + k).get(0);
             ReferenceProjection ref = ReferenceProjection.of(raw, query, 0.05, k);
             Projection p = pd.project(query, bank);
             assertClose(ref.vector, p.vector(), 1e-5, "topK " + k);
@@ -120,7 +120,7 @@ class ProjectionDecodingTest {
             }
             assertEquals(1.0, sum, 1e-5);
         }
-        float[] query = TestVectors.gaussian(1, D, 77).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 77).get(0);
         assertArrayEquals(new NearestNeighbourProjector().project(query, bank).vector(),
                 ProjectionDecoding.builder().topK(1).build().project(query, bank).vector(), 1e-6f);
     }
@@ -187,7 +187,7 @@ class ProjectionDecodingTest {
         }
         int k = 40;
         ProjectionDecoding pd = ProjectionDecoding.builder().temperature(0.05).topK(k).maxContributions(100).build();
-        List<float[]> queries = TestVectors.gaussian(3, D, 61);
+        List<float[]> queries = TestVectors.unitGaussian(3, D, 61);
         List<Projection> projections = pd.projectAll(queries, approximate);
         assertEquals(0, approximate.scans, "a bank that prefers search is not scanned for top-k projection");
         assertEquals(queries.size(), approximate.searches);
@@ -209,7 +209,7 @@ class ProjectionDecodingTest {
     @Test
     void dense_projection_scans_even_a_bank_that_prefers_search() {
         OddOnlySearchBank approximate = new OddOnlySearchBank();
-        float[] query = TestVectors.gaussian(1, D, 62).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 62).get(0);
         Projection p = ProjectionDecoding.create().project(query, approximate);
         assertEquals(0, approximate.searches);
         assertEquals(1, approximate.scans);
@@ -252,7 +252,7 @@ class ProjectionDecodingTest {
                 throw new AssertionError("top-k projection must scan a bank that does not prefer search");
             }
         };
-        float[] query = TestVectors.gaussian(1, D, 63).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 63).get(0);
         ProjectionDecoding pd = ProjectionDecoding.builder().topK(7).build();
         assertArrayEquals(pd.project(query, bank).vector(), pd.project(query, counting).vector());
         assertEquals(1, scans[0]);
@@ -260,7 +260,7 @@ class ProjectionDecodingTest {
 
     @Test
     void a_batch_gives_bit_identical_results_to_one_query_at_a_time() {
-        List<float[]> queries = TestVectors.gaussian(70, D, 30);
+        List<float[]> queries = TestVectors.unitGaussian(70, D, 30);
         for (ProjectionDecoding pd : List.of(ProjectionDecoding.create(),
                 ProjectionDecoding.builder().topK(5).temperature(0.1).build())) {
             List<Projection> batch = pd.projectAll(queries, bank);
@@ -296,7 +296,7 @@ class ProjectionDecodingTest {
                 return bank.embedding(index);
             }
         };
-        float[] query = TestVectors.gaussian(1, D, 31).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 31).get(0);
         ProjectionDecoding pd = ProjectionDecoding.create();
         Projection a = pd.project(query, bank);
         Projection b = pd.project(query, minimal);
@@ -334,7 +334,7 @@ class ProjectionDecodingTest {
                 bank.scan(blockRows, consumer);
             }
         };
-        float[] query = TestVectors.gaussian(1, D, 32).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 32).get(0);
         Projection p = ProjectionDecoding.create().project(query, streaming);
         assertEquals(1, wholeScans[0]);
         assertArrayEquals(ProjectionDecoding.create().project(query, bank).vector(), p.vector());
@@ -349,7 +349,7 @@ class ProjectionDecodingTest {
             ProjectionDecoding one = ProjectionDecoding.builder().temperature(0.02).build();
             ProjectionDecoding four = ProjectionDecoding.builder().temperature(0.02).parallelism(4).executor(pool)
                     .build();
-            List<float[]> queries = TestVectors.gaussian(5, 16, 4);
+            List<float[]> queries = TestVectors.unitGaussian(5, 16, 4);
             List<Projection> a = one.projectAll(queries, big);
             List<Projection> b = four.projectAll(queries, big);
             for (int i = 0; i < queries.size(); i++) {
@@ -368,7 +368,7 @@ class ProjectionDecodingTest {
     @Test
     void concurrent_callers_get_exactly_the_projections_of_a_single_caller() throws Exception {
         ProjectionDecoding pd = ProjectionDecoding.builder().maxContributions(5).build();
-        List<float[]> queries = TestVectors.gaussian(24, D, 50);
+        List<float[]> queries = TestVectors.unitGaussian(24, D, 50);
         List<Projection> expected = new ArrayList<>();
         for (float[] q : queries) {
             expected.add(pd.project(q, bank));
@@ -400,7 +400,7 @@ class ProjectionDecodingTest {
 
     @Test
     void extreme_similarity_gaps_neither_overflow_nor_underflow() {
-        float[] query = TestVectors.gaussian(1, D, 40).get(0);
+        float[] query = TestVectors.unitGaussian(1, D, 40).get(0);
         for (double tau : new double[] {1e-9, 1e-30}) {
             Projection p = ProjectionDecoding.builder().temperature(tau).build().project(query, bank);
             for (float x : p.vector()) {
@@ -417,16 +417,19 @@ class ProjectionDecodingTest {
                 () -> pd.project(new float[] {1, 2, 3}, bank));
         assertTrue(wrong.getMessage().contains("expected 64, found 3"), wrong.getMessage());
         assertThrows(InvalidInputException.class, () -> pd.project(new float[D], bank));
-        float[] nan = TestVectors.gaussian(1, D, 1).get(0);
+        float[] nan = TestVectors.unitGaussian(1, D, 1).get(0);
         nan[3] = Float.NaN;
         assertThrows(InvalidInputException.class, () -> pd.project(nan, bank));
-        float[] inf = TestVectors.gaussian(1, D, 1).get(0);
+        float[] inf = TestVectors.unitGaussian(1, D, 1).get(0);
         inf[3] = Float.NEGATIVE_INFINITY;
         assertThrows(InvalidInputException.class, () -> pd.project(inf, bank));
-        assertThrows(InvalidInputException.class, () -> pd.project(TestVectors.gaussian(1, D, 1).get(0), null));
+        assertThrows(InvalidInputException.class, () -> pd.project(TestVectors.unitGaussian(1, D, 1).get(0), null));
         InvalidInputException inBatch = assertThrows(InvalidInputException.class,
-                () -> pd.projectAll(List.of(TestVectors.gaussian(1, D, 1).get(0), new float[D]), bank));
+                () -> pd.projectAll(List.of(TestVectors.unitGaussian(1, D, 1).get(0), new float[D]), bank));
         assertTrue(inBatch.getMessage().contains("image embedding 1"), inBatch.getMessage());
+        InvalidInputException notUnit = assertThrows(InvalidInputException.class,
+                () -> pd.project(TestVectors.gaussian(1, D, 1).get(0), bank));
+        assertTrue(notUnit.getMessage().contains("Vectors.normalized"), notUnit.getMessage());
     }
 
     @Test
@@ -448,7 +451,7 @@ class ProjectionDecodingTest {
         assertEquals(10, defaults.maxContributions());
         assertTrue(defaults.usesMemory());
         assertEquals(0, ProjectionDecoding.builder().maxContributions(0).build()
-                .project(TestVectors.gaussian(1, D, 2).get(0), bank).contributions().size());
+                .project(TestVectors.unitGaussian(1, D, 2).get(0), bank).contributions().size());
     }
 
     @Test

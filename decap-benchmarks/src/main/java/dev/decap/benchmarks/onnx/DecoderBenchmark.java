@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.decap.Caption;
 import dev.decap.DeCap;
-import dev.decap.decoding.DecodedSequence;
+import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.decoding.LanguageModel;
 import dev.decap.image.ImageLoader;
@@ -14,6 +14,7 @@ import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.bundle.ModelBundle;
+import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import dev.decap.onnx.decoding.OnnxLanguageModel;
 import dev.decap.onnx.encoding.OnnxImageEncoder;
@@ -78,11 +79,11 @@ public final class DecoderBenchmark {
         ClipTokenizer tokenizer = ClipTokenizer.fromOpenAiVocabulary(shared.resolve("clip/bpe_simple_vocab_16e6.txt.gz"));
 
         try (OnnxImageEncoder image = OnnxImageEncoder.builder().model(bundle.imageEncoderFile().orElseThrow())
-                .options(onnx).maxBatchSize(8).build();
+                .onnxOptions(onnx).maxBatchSize(8).build();
              OnnxTextEncoder text = OnnxTextEncoder.builder().model(bundle.textEncoderFile().orElseThrow())
-                     .tokenizer(tokenizer).options(onnx).maxBatchSize(64).build();
-             OnnxCaptionDecoder decoder = OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tokenizer)
-                     .onnxOptions(onnx).build()) {
+                     .tokenizer(tokenizer).onnxOptions(onnx).maxBatchSize(64).build();
+             OnnxCaptionDecoder decoder = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer)
+                     .onnxOptions(onnx).buildDecoder()) {
             // image tower
             int pixels = 3 * 224 * 224;
             Random rnd = new Random(0);
@@ -115,9 +116,17 @@ public final class DecoderBenchmark {
             float[] prefix = unit(rnd, bundle.embeddingDimension());
             result.set("decoder_step_ms", stepTimes(lm, prefix, 1, 5));
             result.set("decoder_step_ms_beam5_onnx_gather", stepTimes(lm, prefix, 5, 3));
-            try (OnnxLanguageModel copy = OnnxLanguageModel.builder().modelPath(bundle.decoderFile().orElseThrow())
-                    .onnxOptions(onnx).cacheReorder(OnnxLanguageModel.CacheReorder.JAVA_COPY).build()) {
+            // The comparison-only reorder is not API; the decoder reads it from a system property at build.
+            String before = System.setProperty(OnnxLanguageModel.CACHE_REORDER_PROPERTY, "java-copy");
+            try (OnnxLanguageModel copy = OnnxLanguageModel.builder().model(bundle.decoderFile().orElseThrow())
+                    .onnxOptions(onnx).build()) {
                 result.set("decoder_step_ms_beam5_java_copy", stepTimes(copy, prefix, 5, 3));
+            } finally {
+                if (before == null) {
+                    System.clearProperty(OnnxLanguageModel.CACHE_REORDER_PROPERTY);
+                } else {
+                    System.setProperty(OnnxLanguageModel.CACHE_REORDER_PROPERTY, before);
+                }
             }
             log("decoder: " + result.get("decoder_step_ms"));
             DecodingOptions twenty = DecodingOptions.builder().minTokens(20).maxTokens(20).build();
@@ -253,7 +262,7 @@ public final class DecoderBenchmark {
                     ? DecodingOptions.builder().beam(c.get("beam_width").asInt())
                     .lengthPenalty(c.get("length_penalty").asDouble()).build()
                     : DecodingOptions.DEFAULT;
-            DecodedSequence s = decoder.decodeSequences(List.of(prefixes.get(c.get("prefix_id").asText())), opts)
+            DecodedCaption s = decoder.decodeAll(List.of(prefixes.get(c.get("prefix_id").asText())), opts)
                     .get(0);
             int[] expected = new int[c.get("result").get("decoder_ids").size()];
             for (int i = 0; i < expected.length; i++) {
@@ -262,7 +271,7 @@ public final class DecoderBenchmark {
             total++;
             if (Arrays.equals(expected, s.modelIds())) {
                 same++;
-                float[] lp = s.logProbs();
+                float[] lp = s.sequenceLogProbs();
                 for (int i = 0; i < lp.length; i++) {
                     worst = Math.max(worst, Math.abs(lp[i]
                             - Float.parseFloat(c.get("result").get("logprobs").get(i).asText())));

@@ -34,10 +34,10 @@ public final class EncoderBench {
         int threads = args.length > 5 ? Integer.parseInt(args[5]) : 0;
         OnnxOptions options = OnnxOptions.builder().intraOpThreads(threads).build();
         ClipTokenizer tokenizer = ClipTokenizer.fromOpenAiVocabulary(Path.of(args[2]));
-        try (OnnxImageEncoder image = OnnxImageEncoder.builder().model(Path.of(args[0])).options(options)
+        try (OnnxImageEncoder image = OnnxImageEncoder.builder().model(Path.of(args[0])).onnxOptions(options)
                 .maxBatchSize(batch).build();
              OnnxTextEncoder text = OnnxTextEncoder.builder().model(Path.of(args[1])).tokenizer(tokenizer)
-                     .options(options).maxBatchSize(batch).build()) {
+                     .onnxOptions(options).maxBatchSize(batch).build()) {
             List<float[]> pixels = new ArrayList<>();
             List<String> captions = new ArrayList<>();
             for (int i = 0; i < items; i++) {

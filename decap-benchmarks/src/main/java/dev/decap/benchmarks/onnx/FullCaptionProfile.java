@@ -7,6 +7,7 @@ import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.bundle.ModelBundle;
+import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import dev.decap.onnx.encoding.OnnxImageEncoder;
 import dev.decap.projection.Projection;
@@ -88,9 +89,9 @@ public final class FullCaptionProfile {
         DecodingOptions twenty = DecodingOptions.builder().minTokens(20).maxTokens(20).build();
         ProjectionDecoding pd = ProjectionDecoding.builder().parallelism(threads).build();
         try (OnnxImageEncoder image = OnnxImageEncoder.builder().model(bundle.imageEncoderFile().orElseThrow())
-                .options(onnx).maxBatchSize(8).build();
-             OnnxCaptionDecoder decoder = OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tokenizer)
-                     .onnxOptions(onnx).build();
+                .onnxOptions(onnx).maxBatchSize(8).build();
+             OnnxCaptionDecoder decoder = OnnxDeCap.fromBundle(bundle.directory()).tokenizer(tokenizer)
+                     .onnxOptions(onnx).buildDecoder();
              DeCap decap = DeCap.builder().imageEncoder(image).memoryBank(bank).projector(pd).decoder(decoder)
                      .build()) {
             String[] names = {"full caption", "chained: encode", "chained: project", "chained: decode",

@@ -3,6 +3,7 @@ package dev.decap.projection.spi;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.kernels.TopK;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.MemoryBankChecks;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
 import dev.decap.projection.ProjectionDecoding;
@@ -74,11 +75,18 @@ public final class ProjectionAccumulator {
 
     /**
      * Offers a block's similarities to the top-entry collector (contributions, or the top-k set when restricted).
+     *
+     * @throws InvalidInputException if a similarity is NaN (the bank holds NaN) or outside [-1, 1] beyond
+     *                               {@link MemoryBankChecks#UNIT_TOLERANCE} (the bank's rows are not unit vectors)
      */
     public void offer(float[] scores, int scoreOffset, int rows, int firstIndex) {
         float threshold = top.threshold();
         for (int r = 0; r < rows; r++) {
             float s = scores[scoreOffset + r];
+            // A unit query against unit rows: anything outside [-1, 1] (or NaN) is a broken bank, not a weight.
+            if (!(s <= MemoryBankChecks.MAX_SIMILARITY && s >= -MemoryBankChecks.MAX_SIMILARITY)) {
+                throw MemoryBankChecks.badSimilarity(s, firstIndex + r);
+            }
             if (s >= threshold && top.offer(s, firstIndex + r)) {
                 threshold = top.threshold();
             }

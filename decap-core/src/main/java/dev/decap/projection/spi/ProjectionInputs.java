@@ -16,20 +16,21 @@ public final class ProjectionInputs {
     }
 
     /**
-     * Checks the bank and a batch of image embeddings and returns the embeddings normalised, row-major.
+     * Checks the bank and a batch of unit image embeddings (the {@link dev.decap.projection.Projector} contract:
+     * the captioner normalised them once) and returns them row-major. Nothing is normalised here: the checks are
+     * cheap (dimension, finite, length 1 within {@link Vectors#UNIT_TOLERANCE}).
      *
-     * @throws InvalidInputException if the bank is null or empty, or an embedding is null, not finite, zero or of
-     *                               the wrong dimension ("expected 512, found 768")
+     * @throws InvalidInputException if the bank is null or empty, or an embedding is null, not finite, of the wrong
+     *                               dimension ("expected 512, found 768") or not of unit length
      */
-    public static float[] normalizedQueries(List<float[]> imageEmbeddings, MemoryBank memory) {
+    public static float[] unitQueries(List<float[]> imageEmbeddings, MemoryBank memory) {
         requireMemory(memory);
         Objects.requireNonNull(imageEmbeddings, "imageEmbeddings");
         int d = memory.dimension();
         float[] queries = new float[imageEmbeddings.size() * d];
         for (int i = 0; i < imageEmbeddings.size(); i++) {
             String what = imageEmbeddings.size() == 1 ? "image embedding" : "image embedding " + i;
-            float[] q = Vectors.normalized(Vectors.requireDimension(imageEmbeddings.get(i), d, what), what);
-            System.arraycopy(q, 0, queries, i * d, d);
+            System.arraycopy(Vectors.requireUnit(imageEmbeddings.get(i), d, what), 0, queries, i * d, d);
         }
         return queries;
     }

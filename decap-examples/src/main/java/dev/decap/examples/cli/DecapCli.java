@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 PreprocessCommand.class,
                 TokenizeCommand.class,
                 DecodeCommand.class, CaptionCommand.class,
+                EvalCommand.class,
+                MemoryCommand.class,
         })
 public final class DecapCli implements Runnable {
 

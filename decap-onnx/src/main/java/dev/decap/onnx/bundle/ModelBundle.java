@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.decap.ConfigurationException;
 import dev.decap.ModelException;
+import dev.decap.image.ClipPreprocessor;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -266,6 +267,17 @@ public final class ModelBundle {
         return file(TEXT_ENCODER);
     }
 
+    /**
+     * The identity of the text tower for memory bank files: the bundle name and the text model's SHA-256 (from the
+     * manifest, else computed from the file). Empty when the bundle has no text tower.
+     */
+    public Optional<dev.decap.memory.file.EncoderIdentity> textEncoderIdentity() {
+        BundleManifest.FileEntry entry = manifest.files() == null ? null : manifest.files().get(TEXT_ENCODER);
+        return textEncoderFile().map(f -> new dev.decap.memory.file.EncoderIdentity(name(),
+                entry != null && entry.sha256() != null ? entry.sha256().toLowerCase(java.util.Locale.ROOT)
+                        : sha256(f)));
+    }
+
     /** The decoder's vocabulary map (decoder id to tokenizer id, -1 for none), or null for the identity. */
     public int[] vocabularyMap() {
         return vocabularyMap == null ? null : vocabularyMap.clone();
@@ -290,6 +302,64 @@ public final class ModelBundle {
     public int maxTokens() {
         return manifest.generation() != null && manifest.generation().maxTokens() != null
                 ? manifest.generation().maxTokens() : 30;
+    }
+
+    /** The interpolation this library implements for {@code clip.interpolation} (Pillow's, as CLIP uses). */
+    public static final String SUPPORTED_INTERPOLATION = "bicubic";
+
+    /**
+     * The image preprocessing the manifest's {@code clip} section declares: {@code image_size} (default 224),
+     * {@code mean} and {@code std} (default OpenAI CLIP's) and {@code interpolation} (default and only supported
+     * value {@value #SUPPORTED_INTERPOLATION}: Pillow's bicubic resize of the shorter side, as CLIP does).
+     *
+     * @throws ModelException naming the manifest field when a value is out of range or the interpolation is one
+     *                        this library does not implement
+     */
+    public ClipPreprocessor imagePreprocessor() {
+        BundleManifest.Clip clip = manifest.clip();
+        String where = "bundle manifest " + directory.resolve(MANIFEST);
+        ClipPreprocessor.Builder b = ClipPreprocessor.builder();
+        if (clip == null) {
+            return b.build();
+        }
+        String interpolation = clip.interpolation();
+        if (interpolation != null && !interpolation.trim().equalsIgnoreCase(SUPPORTED_INTERPOLATION)) {
+            throw new ModelException(where + ": clip.interpolation \"" + interpolation + "\" is not supported; "
+                    + "this library resizes with \"" + SUPPORTED_INTERPOLATION + "\" (Pillow's BICUBIC, as CLIP): "
+                    + "re-export the bundle with that interpolation, or preprocess images yourself and call "
+                    + "OnnxImageEncoder.encodePixels(..)");
+        }
+        if (clip.imageSize() != null) {
+            if (clip.imageSize() <= 0 || clip.imageSize() > 8192) {
+                throw new ModelException(where + ": clip.image_size must be between 1 and 8192, found "
+                        + clip.imageSize());
+            }
+            b.size(clip.imageSize());
+        }
+        if (clip.mean() != null) {
+            b.mean(channels(clip.mean(), "clip.mean", where, false));
+        }
+        if (clip.std() != null) {
+            b.std(channels(clip.std(), "clip.std", where, true));
+        }
+        return b.build();
+    }
+
+    private static float[] channels(List<Float> values, String field, String where, boolean positive) {
+        if (values.size() != 3) {
+            throw new ModelException(where + ": " + field + " must have one value per channel (R, G, B): expected 3,"
+                    + " found " + values.size());
+        }
+        float[] out = new float[3];
+        for (int i = 0; i < 3; i++) {
+            Float v = values.get(i);
+            if (v == null || !Float.isFinite(v) || (positive && v <= 0)) {
+                throw new ModelException(where + ": " + field + " values must be finite" + (positive
+                        ? " and positive" : "") + ", found " + values);
+            }
+            out[i] = v;
+        }
+        return out;
     }
 
     /** The name of the tokenizer vocabulary file, or null. */

@@ -5,14 +5,10 @@ import dev.decap.DeCap;
 import dev.decap.ModelException;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.image.ImageLoader;
-import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.file.MemoryBankFile;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
-import dev.decap.onnx.decoding.OnnxLanguageModel;
-import dev.decap.onnx.encoding.ClipLayout;
-import dev.decap.onnx.encoding.OnnxImageEncoder;
-import dev.decap.onnx.encoding.OnnxTextEncoder;
 import dev.decap.projection.Projectors;
 import dev.decap.projection.Projector;
 import dev.decap.tokenization.ClipTokenizer;
@@ -21,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -36,9 +31,21 @@ import java.util.Optional;
  *
  * <p>The bundle is opened and checked ({@link ModelBundle#open(Path, boolean)}); the CLIP tokenizer's vocabulary is
  * looked for where {@link Builder#vocabulary(Path)} says, then in the bundle directory. Every component the bundle has is
- * loaded on ONNX Runtime (image encoder, text encoder when a tokenizer was found, decoder with its vocabulary map);
- * the memory bank is the caller's, or is encoded from {@link Builder#memoryCaptions(List) captions} with the bundle's
- * text encoder. The built captioner owns and closes the ONNX components.
+ * loaded on ONNX Runtime (image encoder with the manifest's preprocessing, text encoder when a tokenizer was found,
+ * decoder with its vocabulary map); the memory bank is the caller's, or is encoded from
+ * {@link Builder#memoryCaptions(List) captions} with the bundle's text encoder.
+ *
+ * <p><b>Ownership:</b> {@link Builder#build()} loads a {@link DecapModel} and hands it over to the captioner, which
+ * closes it (once the captioners derived from it with {@code withMemoryBank(..)} etc. are closed too); a memory bank
+ * or projector given here stays the caller's. To use one loaded model for several captioners, or to outlive them,
+ * {@link Builder#load()} the model yourself and make captioners from {@link DecapModel#captioner()}:
+ *
+ * <pre>{@code
+ * try (DecapModel model = OnnxDeCap.fromBundle(dir).vocabulary(vocab).load()) {
+ *     DeCap coco = model.captioner().memoryBank(cocoBank).build();
+ *     DeCap products = coco.withMemoryBank(productBank);   // microseconds, nothing re-read
+ * }
+ * }</pre>
  */
 public final class OnnxDeCap {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxDeCap.class);
@@ -64,7 +71,6 @@ public final class OnnxDeCap {
         private OnnxOptions onnxOptions = OnnxOptions.DEFAULT;
         private boolean masking = true;
         private ImageLoader imageLoader;
-        private OnnxLanguageModel.CacheReorder cacheReorder = OnnxLanguageModel.CacheReorder.ONNX_GATHER;
         private ModelBundle opened;
         private boolean openedVerified;
 
@@ -72,7 +78,10 @@ public final class OnnxDeCap {
             this.directory = directory;
         }
 
-        /** The memory bank to project onto. Required unless {@link #memoryCaptions} is given. */
+        /**
+         * The memory bank to project onto. Required unless {@link #memoryCaptions} is given. Stays the caller's:
+         * the captioner never closes it. Checked at build (dimension, and a sample of rows: finite, unit length).
+         */
         public Builder memoryBank(MemoryBank memoryBank) {
             this.memoryBank = memoryBank;
             return this;
@@ -85,9 +94,10 @@ public final class OnnxDeCap {
         }
 
         /**
-         * Optional. Default: {@link Projectors#projectionDecoding()}: DeCap's projection decoding (tau 0.01), pure
-         * Java on all cores, or ND4J gemm for batches when {@code decap-nd4j} is on the classpath (see
-         * docs/memory-and-projection.md).
+         * Optional. A projector given here stays the caller's (the captioner never closes it). Default:
+         * {@link Projectors#projectionDecoding()}: DeCap's projection decoding (tau 0.01), pure Java on all cores,
+         * or ND4J gemm for batches when {@code decap-nd4j} is on the classpath (see docs/memory-and-projection.md),
+         * created for and closed with the captioner.
          */
         public Builder projector(Projector projector) {
             this.projector = projector;
@@ -139,12 +149,6 @@ public final class OnnxDeCap {
             return this;
         }
 
-        /** Optional. Default: {@link OnnxLanguageModel.CacheReorder#ONNX_GATHER}. */
-        public Builder cacheReorder(OnnxLanguageModel.CacheReorder reorder) {
-            this.cacheReorder = reorder;
-            return this;
-        }
-
         /** Opens and checks the bundle (once per builder; later calls return the same bundle). */
         public ModelBundle bundle() {
             if (opened == null || openedVerified != verifyChecksums) {
@@ -187,81 +191,55 @@ public final class OnnxDeCap {
             return Optional.of(t);
         }
 
-        /** Builds only the bundle's caption decoder (with the tokenizer, when found). */
+        /** Builds only the bundle's caption decoder (with the tokenizer, when found), owned by the caller. */
         public OnnxCaptionDecoder buildDecoder() {
             ModelBundle bundle = bundle();
-            return decoder(bundle, loadTokenizer(bundle).orElse(null));
-        }
-
-        private OnnxCaptionDecoder decoder(ModelBundle bundle, Tokenizer tok) {
-            return OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tok).masking(masking).onnxOptions(onnxOptions)
-                    .cacheReorder(cacheReorder).build();
+            return BundleDecoders.load(bundle, loadTokenizer(bundle).orElse(null), onnxOptions, masking);
         }
 
         /**
-         * Opens the bundle, loads every component and builds the captioner.
+         * Opens the bundle and loads every model it has, once, into one handle that the caller owns and closes.
+         * Captioners made from it ({@link DecapModel#captioner()}) borrow its models. The memory settings of this
+         * builder ({@code memoryBank}, {@code memoryCaptions}, {@code projector}) are not used here.
+         *
+         * @throws ModelException if the bundle or a model is missing, corrupt, or dimensions disagree, or the
+         *                        manifest declares preprocessing this library does not implement
+         */
+        public DecapModel load() {
+            ModelBundle bundle = bundle();
+            return DecapModel.load(bundle, loadTokenizer(bundle).orElse(null), onnxOptions, masking, imageLoader,
+                    decodingOptions);
+        }
+
+        /**
+         * Opens the bundle, loads every component and builds the captioner, which owns the loaded model (see the
+         * class comment).
          *
          * @throws ModelException         if the bundle or a model is missing, corrupt, or dimensions disagree
-         * @throws ConfigurationException if no memory was given, or components disagree
+         * @throws ConfigurationException if no memory was given, or components disagree, or the bank is not made
+         *                                of finite unit vectors
          */
         public DeCap build() {
             if (memoryBank != null && memoryCaptions != null) {
                 throw new ConfigurationException("give either memoryBank(..) or memoryCaptions(..), not both");
             }
-            ModelBundle bundle = bundle();
-            Tokenizer tok = loadTokenizer(bundle).orElse(null);
-            List<AutoCloseable> opened = new ArrayList<>();
+            DecapModel model = load();
             try {
-                OnnxCaptionDecoder decoder = null;
-                if (bundle.decoderFile().isPresent()) {
-                    decoder = decoder(bundle, tok);
-                    opened.add(decoder);
+                MemoryBank bank = memoryCaptions != null ? model.encodeMemory(memoryCaptions, null) : memoryBank;
+                if (bank instanceof MemoryBankFile file && bundle().textEncoderIdentity().isPresent()) {
+                    // a bank file from another text tower lives in another embedding space: refuse it
+                    file.requireEncoder(bundle().textEncoderIdentity().get(), bundle().embeddingDimension());
                 }
-                ClipLayout layout = null;
-                if (bundle.manifest().clip() != null && bundle.manifest().clip().layout() != null) {
-                    layout = ClipLayout.fromId(bundle.manifest().clip().layout());
-                }
-                OnnxImageEncoder image = null;
-                if (bundle.imageEncoderFile().isPresent()) {
-                    image = OnnxImageEncoder.builder().model(bundle.imageEncoderFile().get()).layout(layout)
-                            .options(onnxOptions).dimension(bundle.embeddingDimension()).build();
-                    opened.add(image);
-                }
-                OnnxTextEncoder text = null;
-                if (bundle.textEncoderFile().isPresent() && tok != null) {
-                    OnnxTextEncoder.Builder tb = OnnxTextEncoder.builder().model(bundle.textEncoderFile().get())
-                            .tokenizer(tok).layout(layout).options(onnxOptions)
-                            .dimension(bundle.embeddingDimension());
-                    if (bundle.manifest().clip() != null && bundle.manifest().clip().contextLength() != null) {
-                        tb.contextLength(bundle.manifest().clip().contextLength());
-                    }
-                    text = tb.build();
-                    opened.add(text);
-                }
-                MemoryBank bank = memoryBank;
-                if (memoryCaptions != null) {
-                    if (text == null) {
-                        throw new ConfigurationException("memoryCaptions(..) needs the bundle's text encoder and a "
-                                + "tokenizer vocabulary; bundle " + bundle.directory() + " has "
-                                + (bundle.textEncoderFile().isEmpty() ? "no text encoder" : "no vocabulary found"));
-                    }
-                    bank = InMemoryMemoryBank.encode(text, memoryCaptions, null);
-                }
-                DeCap.Builder b = DeCap.builder().imageEncoder(image).textEncoder(text).memoryBank(bank)
-                        .projector(projector != null ? projector : Projectors.projectionDecoding()).decoder(decoder)
-                        .decodingOptions(decodingOptions != null ? decodingOptions
-                                : DecodingOptions.greedy(bundle.maxTokens()));
-                if (imageLoader != null) {
-                    b.imageLoader(imageLoader);
+                DeCap.Builder b = model.captioner().memoryBank(bank).owning(model);
+                if (projector != null) {
+                    b.projector(projector);
                 }
                 return b.build();
             } catch (RuntimeException e) {
-                for (AutoCloseable c : opened) {
-                    try {
-                        c.close();
-                    } catch (Exception suppressed) {
-                        e.addSuppressed(suppressed);
-                    }
+                try {
+                    model.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
                 }
                 throw e;
             }

@@ -8,8 +8,6 @@ import dev.decap.decoding.DecodedSequence;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.decoding.StepCaptionDecoder;
 import dev.decap.onnx.OnnxOptions;
-import dev.decap.onnx.bundle.BundleManifest;
-import dev.decap.onnx.bundle.ModelBundle;
 import dev.decap.tokenization.Tokenizer;
 
 import java.nio.file.Path;
@@ -33,22 +31,6 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    /**
-     * A builder preset from a bundle: its decoder file, vocabulary map, end-of-text id and tokenizer vocabulary
-     * size. {@link Builder#build()} also checks the loaded model against the manifest's decoder dimensions.
-     *
-     * @throws ModelException if the bundle has no decoder
-     */
-    public static Builder fromBundle(ModelBundle bundle) {
-        Path decoder = bundle.decoderFile().orElseThrow(() -> new ModelException("bundle " + bundle.directory()
-                + " has no decoder (files.decoder is absent from " + ModelBundle.MANIFEST + ")"));
-        Builder b = builder().modelPath(decoder).vocabularyMap(bundle.vocabularyMap())
-                .endOfText(bundle.endOfText()).tokenizerVocabularySize(bundle.tokenizerVocabularySize());
-        b.manifestDecoder = bundle.manifest().decoder();
-        b.manifestSource = bundle.directory().resolve(ModelBundle.MANIFEST).toString();
-        return b;
     }
 
     @Override
@@ -81,7 +63,13 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
         return decoder.decodeAll(prefixes, options);
     }
 
-    /** Decodes in batches and reports every detail, the end-of-text token included. */
+    /**
+     * Decodes in batches and reports every detail, the end-of-text token included.
+     *
+     * @deprecated {@link #decodeAll} returns the same detail in {@link DecodedCaption}; this goes in the next
+     *             release
+     */
+    @Deprecated
     public List<DecodedSequence> decodeSequences(List<float[]> prefixes, DecodingOptions options) {
         return decoder.decodeSequences(prefixes, options);
     }
@@ -91,23 +79,33 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
         decoder.close();
     }
 
-    /** Builder: the model path (or a loaded model) is required. */
+    /**
+     * Builder: the model path (or a loaded model) is required. For a bundle, {@code OnnxDeCap.fromBundle(dir)
+     * .buildDecoder()} presets it from the manifest and checks the model against the manifest's dimensions.
+     */
     public static final class Builder {
         private Path modelPath;
         private OnnxLanguageModel model;
         private OnnxOptions options = OnnxOptions.DEFAULT;
-        private OnnxLanguageModel.CacheReorder reorder = OnnxLanguageModel.CacheReorder.ONNX_GATHER;
         private final StepCaptionDecoder.Builder step = StepCaptionDecoder.builder();
-        private BundleManifest.Decoder manifestDecoder;
-        private String manifestSource;
 
         private Builder() {
         }
 
         /** The path of {@code decoder.onnx}. Required unless {@link #languageModel} is given. */
-        public Builder modelPath(Path path) {
+        public Builder model(Path path) {
             this.modelPath = path;
             return this;
+        }
+
+        /**
+         * The path of {@code decoder.onnx}.
+         *
+         * @deprecated renamed {@link #model(Path)}, as on the encoders' builders; this alias goes in the next release
+         */
+        @Deprecated
+        public Builder modelPath(Path path) {
+            return model(path);
         }
 
         /** An already loaded model, owned (closed) by the built decoder. */
@@ -122,11 +120,6 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
             return this;
         }
 
-        /** Optional. Default: {@link OnnxLanguageModel.CacheReorder#ONNX_GATHER}. */
-        public Builder cacheReorder(OnnxLanguageModel.CacheReorder reorder) {
-            this.reorder = reorder;
-            return this;
-        }
 
         /** Optional. Default: none (captions have null text). */
         public Builder tokenizer(Tokenizer tokenizer) {
@@ -158,47 +151,46 @@ public final class OnnxCaptionDecoder implements CaptionDecoder {
             return this;
         }
 
-        /** Optional: most rows per ONNX batch. Default: 64. */
-        public Builder maxBatchRows(int rows) {
-            step.maxBatchRows(rows);
+        /**
+         * Optional: most rows per ONNX batch (a row is one caption being decoded: an image under greedy search,
+         * one beam of an image under beam search). Default: 64.
+         */
+        public Builder maxBatchSize(int rows) {
+            step.maxBatchSize(rows);
             return this;
         }
 
+        /**
+         * Most rows per ONNX batch.
+         *
+         * @deprecated renamed {@link #maxBatchSize(int)}, as on the encoders' builders; this alias goes in the next
+         *             release
+         */
+        @Deprecated
+        public Builder maxBatchRows(int rows) {
+            return maxBatchSize(rows);
+        }
+
+        /**
+         * Loads the model (unless one was given) and builds the decoder.
+         *
+         * @throws ConfigurationException if neither a model path nor a model was given
+         * @throws ModelException         if the model is missing, corrupt or breaks the decoder's I/O contract
+         */
         public OnnxCaptionDecoder build() {
             if (model == null && modelPath == null) {
-                throw new ConfigurationException("modelPath is required; pass the path of decoder.onnx");
+                throw new ConfigurationException("the decoder model is not set; call model(path) with the path of "
+                        + "decoder.onnx");
             }
             OnnxLanguageModel m = model != null ? model
-                    : OnnxLanguageModel.builder().modelPath(modelPath).onnxOptions(options).cacheReorder(reorder)
-                    .build();
+                    : OnnxLanguageModel.builder().model(modelPath).onnxOptions(options).build();
             try {
-                if (manifestDecoder != null) {
-                    checkAgainstManifest(m);
-                }
                 return new OnnxCaptionDecoder(m, step.languageModel(m).closeModel(true).build());
             } catch (RuntimeException e) {
                 if (model == null) {
                     m.close();
                 }
                 throw e;
-            }
-        }
-
-        private void checkAgainstManifest(OnnxLanguageModel m) {
-            BundleManifest.Decoder d = manifestDecoder;
-            check("prefix_dim", d.prefixDim(), m.prefixDimension());
-            check("vocab_size", d.vocabSize(), m.vocabularySize());
-            check("layers", d.layers(), m.layers());
-            check("heads", d.heads(), m.heads());
-            if (d.width() != null && d.heads() != null) {
-                check("width / heads", d.width() / d.heads(), m.headDimension());
-            }
-        }
-
-        private void check(String field, Integer declared, int found) {
-            if (declared != null && declared != found) {
-                throw new ModelException("the decoder model does not match " + manifestSource + ": decoder."
-                        + field + " expected " + declared + ", found " + found + " in the ONNX model");
             }
         }
     }

@@ -1,21 +1,20 @@
 package dev.decap.onnx.decoding;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.InferenceException;
 import dev.decap.InvalidInputException;
 import dev.decap.ModelException;
 import dev.decap.decoding.LanguageModel;
+import dev.decap.spi.CloseGuard;
 import dev.decap.onnx.OnnxOptions;
-import dev.decap.onnx.internal.GatherGraph;
+import dev.decap.onnx.internal.ModelSignature;
 import dev.decap.onnx.internal.OrtSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +26,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * DeCap's GPT-2 decoder ({@code decoder.onnx}: one graph, one position per call, key/value cache in and out) as a
@@ -37,8 +35,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@code present.*} tensors a step returns are fed, as they are, as the next step's {@code past_key_values.*}: the
  * cache never leaves ONNX Runtime's memory and the prefix is never re-run. When rows are reordered (beam search) or
  * dropped (finished sequences), the cache rows are gathered by a tiny ONNX {@code Gather} graph
- * ({@link CacheReorder#ONNX_GATHER}, the default), or copied through Java buffers ({@link CacheReorder#JAVA_COPY},
- * kept for comparison). Each step's {@code OrtSession.Result} owns its tensors and is closed right after the next
+ * (the default), or, for comparison only, copied through Java buffers (see {@link #CACHE_REORDER_PROPERTY}). Each step's {@code OrtSession.Result} owns its tensors and is closed right after the next
  * step has run, or when the session closes, on every path.
  *
  * <p>Thread-safe: one {@code OrtSession} serves every caller; sessions are independent. {@link #close()} waits for
@@ -47,42 +44,53 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class OnnxLanguageModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxLanguageModel.class);
 
-    /** How cache rows are reordered when the batch changes. */
-    public enum CacheReorder {
+    /**
+     * System property that selects the comparison-only cache reorder for benchmarks: {@code java-copy}. Anything
+     * else (or nothing) keeps the default, the ONNX gather graph.
+     */
+    public static final String CACHE_REORDER_PROPERTY = "decap.decoder.cacheReorder";
+
+    /**
+     * How cache rows are reordered when the batch changes. Not API: {@link #JAVA_COPY} exists only to compare
+     * against (parity tests, {@code decap-benchmarks} via {@link #CACHE_REORDER_PROPERTY}).
+     */
+    enum CacheReorder {
         /** A Gather graph run by ONNX Runtime: the cache stays in native memory. */
         ONNX_GATHER,
         /** Copy the cache into Java buffers, gather the rows, and wrap them as new tensors. */
-        JAVA_COPY
+        JAVA_COPY;
+
+        static CacheReorder fromProperty() {
+            return "java-copy".equals(System.getProperty(CACHE_REORDER_PROPERTY)) ? JAVA_COPY : ONNX_GATHER;
+        }
     }
 
     private final OrtEnvironment env;
     private final OrtSession session;
-    private final OrtSession gatherSession;
+    private final KvCacheReorder cache;
     private final String source;
     private final int layers;
     private final int heads;
     private final int headDim;
     private final int prefixDim;
     private final int vocabularySize;
-    private final CacheReorder reorder;
     private final String[] pastNames;
     private final String[] presentNames;
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final CloseGuard guard;
 
     private OnnxLanguageModel(Builder b) {
         this.env = OrtSessions.environment();
         this.source = b.modelPath.toString();
-        this.reorder = b.reorder;
+        this.guard = new CloseGuard("the ONNX decoder " + source + " is closed; build a new one");
         OrtSession s = OrtSessions.open(b.modelPath, b.options, "decoder");
-        OrtSession g = null;
+        KvCacheReorder g = null;
         try {
-            Layout layout = Layout.of(s, source);
-            this.layers = layout.layers;
-            this.heads = layout.heads;
-            this.headDim = layout.headDim;
-            this.prefixDim = layout.prefixDim;
-            this.vocabularySize = layout.vocab;
+            DecoderSignature layout = DecoderSignature.of(ModelSignature.of(s, b.modelPath));
+            this.layers = layout.layers();
+            this.heads = layout.heads();
+            this.headDim = layout.headDim();
+            this.prefixDim = layout.prefixDim();
+            this.vocabularySize = layout.vocab();
             this.pastNames = new String[2 * layers];
             this.presentNames = new String[2 * layers];
             for (int i = 0; i < layers; i++) {
@@ -91,20 +99,14 @@ public final class OnnxLanguageModel implements LanguageModel {
                 presentNames[2 * i] = "present." + i + ".key";
                 presentNames[2 * i + 1] = "present." + i + ".value";
             }
-            if (reorder == CacheReorder.ONNX_GATHER) {
-                try (OrtSession.SessionOptions gso = gatherOptions(b.options)) {
-                    g = env.createSession(GatherGraph.model(2 * layers, 4), gso);
-                } catch (OrtException e) {
-                    throw new ModelException("cannot create the key/value cache gather graph: " + e.getMessage(), e);
-                }
-            }
+            g = new KvCacheReorder(b.reorder, b.options, layers, heads, headDim);
         } catch (RuntimeException e) {
             closeQuietly(s);
             closeQuietly(g);
             throw e;
         }
         this.session = s;
-        this.gatherSession = g;
+        this.cache = g;
         LOG.debug("loaded decoder {}: {} layers, {} heads of {}, prefix {}, vocabulary {}", source, layers, heads,
                 headDim, prefixDim, vocabularySize);
     }
@@ -113,27 +115,9 @@ public final class OnnxLanguageModel implements LanguageModel {
         return new Builder();
     }
 
-    /**
-     * Options of the gather graph. A row copy gains nothing from intra-op threads; measured on the full-size
-     * decoder (beam 5, 2 shared cores) a 2-thread gather grew from 9 to 17 ms per step between steps 10 and 20,
-     * one thread stays flat. Without the arena each step's (larger) cache is a plain allocation that is freed when
-     * its result closes, instead of a new arena chunk per step.
-     */
-    private static OrtSession.SessionOptions gatherOptions(OnnxOptions options) throws OrtException {
-        OrtSession.SessionOptions so = options.toSessionOptions();
-        try {
-            so.setIntraOpNumThreads(1);
-            so.setCPUArenaAllocator(false);
-            return so;
-        } catch (OrtException | RuntimeException e) {
-            so.close();
-            throw e;
-        }
-    }
-
     /** Opens {@code decoder.onnx} with default options. */
     public static OnnxLanguageModel open(Path modelPath) {
-        return builder().modelPath(modelPath).build();
+        return builder().model(modelPath).build();
     }
 
     @Override
@@ -162,8 +146,8 @@ public final class OnnxLanguageModel implements LanguageModel {
     }
 
     /** How cache rows are reordered. */
-    public CacheReorder cacheReorder() {
-        return reorder;
+    CacheReorder cacheReorder() {
+        return cache.kind();
     }
 
     @Override
@@ -194,31 +178,19 @@ public final class OnnxLanguageModel implements LanguageModel {
     /** Releases the ONNX Runtime sessions; waits for running steps. Idempotent. */
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                closeQuietly(session);
-                closeQuietly(gatherSession);
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
+        guard.close(() -> {
+            closeQuietly(session);
+            closeQuietly(cache);
+        });
     }
 
-    /** Runs the decoder under the read lock, so that {@link #close()} never frees a session in use. */
+    /** Runs the decoder under a {@link CloseGuard} permit, so that {@link #close()} never frees a session in use. */
     private OrtSession.Result run(OrtSession s, Map<String, OnnxTensor> inputs, String what) {
-        lock.readLock().lock();
-        try {
-            if (closed) {
-                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
-            }
+        try (CloseGuard.Permit permit = guard.enter()) {
             return s.run(inputs);
         } catch (OrtException e) {
             throw new InferenceException("ONNX Runtime failed to run " + what + " of decoder " + source + ": "
                     + e.getMessage(), e);
-        } finally {
-            lock.readLock().unlock();
         }
     }
 
@@ -378,45 +350,9 @@ public final class OnnxLanguageModel implements LanguageModel {
         private OnnxTensor[] gather(OnnxTensor[] present, int[] parentRows) {
             closeQuietly(gathered);
             gathered = null;
-            if (reorder == CacheReorder.ONNX_GATHER) {
-                long[] idx = new long[parentRows.length];
-                for (int r = 0; r < idx.length; r++) {
-                    idx[r] = parentRows[r];
-                }
-                Map<String, OnnxTensor> in = new HashMap<>();
-                try (OnnxTensor indices = longTensor(idx, new long[] {idx.length})) {
-                    in.put("indices", indices);
-                    for (int i = 0; i < present.length; i++) {
-                        in.put(GatherGraph.input(i), present[i]);
-                    }
-                    OrtSession.Result r = run(gatherSession, in, "the cache gather");
-                    gathered = r;
-                    OnnxTensor[] out = new OnnxTensor[present.length];
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = output(r, GatherGraph.output(i));
-                    }
-                    return out;
-                }
-            }
-            TensorList list = new TensorList(present.length);
-            gathered = list;
-            int rowFloats = heads * pastLength * headDim;
-            for (int i = 0; i < present.length; i++) {
-                FloatBuffer src = present[i].getFloatBuffer();
-                FloatBuffer dst = ByteBuffer.allocateDirect(parentRows.length * rowFloats * Float.BYTES)
-                        .order(ByteOrder.nativeOrder()).asFloatBuffer();
-                for (int r = 0; r < parentRows.length; r++) {
-                    dst.put(src.slice(parentRows[r] * rowFloats, rowFloats));
-                }
-                dst.rewind();
-                try {
-                    list.tensors[i] = OnnxTensor.createTensor(env, dst,
-                            new long[] {parentRows.length, heads, pastLength, headDim});
-                } catch (OrtException e) {
-                    throw new InferenceException("cannot create a cache tensor: " + e.getMessage(), e);
-                }
-            }
-            return list.tensors;
+            KvCacheReorder.Reordered r = cache.gather(present, parentRows, pastLength, OnnxLanguageModel.this::run);
+            gathered = r;
+            return r.tensors();
         }
 
         private OnnxTensor output(OrtSession.Result result, String name) {
@@ -432,9 +368,7 @@ public final class OnnxLanguageModel implements LanguageModel {
             if (sessionClosed) {
                 throw new ClosedException("this decoding session is closed (or failed); start a new one");
             }
-            if (closed) {
-                throw new ClosedException("the ONNX decoder " + source + " is closed; build a new one");
-            }
+            guard.ensureOpen();
         }
 
         @Override
@@ -449,106 +383,29 @@ public final class OnnxLanguageModel implements LanguageModel {
         }
     }
 
-    /** Cache tensors built in Java ({@link CacheReorder#JAVA_COPY}); closes them together. */
-    private static final class TensorList implements AutoCloseable {
-        final OnnxTensor[] tensors;
-
-        TensorList(int n) {
-            this.tensors = new OnnxTensor[n];
-        }
-
-        @Override
-        public void close() {
-            for (OnnxTensor t : tensors) {
-                closeQuietly(t);
-            }
-        }
-    }
-
-    /** Dimensions read from the decoder's inputs and outputs, checked against the I/O contract. */
-    private record Layout(int layers, int heads, int headDim, int prefixDim, int vocab) {
-        static Layout of(OrtSession s, String source) {
-            try {
-                Map<String, NodeInfo> in = s.getInputInfo();
-                Map<String, NodeInfo> out = s.getOutputInfo();
-                long[] prefix = shape(in, "prefix", 2, OnnxJavaType.FLOAT, source, "input");
-                shape(in, "input_ids", 2, OnnxJavaType.INT64, source, "input");
-                shape(in, "use_prefix", 1, OnnxJavaType.BOOL, source, "input");
-                long[] logits = shape(out, "logits", 2, OnnxJavaType.FLOAT, source, "output");
-                int layers = 0;
-                while (in.containsKey("past_key_values." + layers + ".key")) {
-                    layers++;
-                }
-                if (layers == 0) {
-                    throw new ModelException("decoder " + source + " has no input past_key_values.0.key; expected "
-                            + "the KV-cache decoder (inputs prefix, input_ids, use_prefix, past_key_values.{i}.key/"
-                            + "value), found inputs " + in.keySet());
-                }
-                int expectedInputs = 3 + 2 * layers;
-                if (in.size() != expectedInputs || out.size() != 1 + 2 * layers) {
-                    throw new ModelException("decoder " + source + " has the wrong number of inputs/outputs: expected "
-                            + expectedInputs + " inputs and " + (1 + 2 * layers) + " outputs for " + layers
-                            + " layers, found " + in.size() + " and " + out.size());
-                }
-                long[] first = shape(in, "past_key_values.0.key", 4, OnnxJavaType.FLOAT, source, "input");
-                for (int i = 0; i < layers; i++) {
-                    for (String kind : new String[] {"key", "value"}) {
-                        long[] p = shape(in, "past_key_values." + i + "." + kind, 4, OnnxJavaType.FLOAT, source,
-                                "input");
-                        long[] q = shape(out, "present." + i + "." + kind, 4, OnnxJavaType.FLOAT, source, "output");
-                        if (p[1] != first[1] || p[3] != first[3] || q[1] != first[1] || q[3] != first[3]) {
-                            throw new ModelException("decoder " + source + ": cache tensors of layer " + i
-                                    + " disagree on heads/head size with layer 0");
-                        }
-                    }
-                }
-                if (first[1] <= 0 || first[3] <= 0 || prefix[1] <= 0 || logits[1] <= 0) {
-                    throw new ModelException("decoder " + source + " must have fixed heads, head size, prefix and "
-                            + "vocabulary dimensions, found past " + java.util.Arrays.toString(first) + ", prefix "
-                            + java.util.Arrays.toString(prefix) + ", logits " + java.util.Arrays.toString(logits));
-                }
-                return new Layout(layers, (int) first[1], (int) first[3], (int) prefix[1], (int) logits[1]);
-            } catch (OrtException e) {
-                throw new ModelException("cannot read the inputs and outputs of decoder " + source + ": "
-                        + e.getMessage(), e);
-            }
-        }
-
-        private static long[] shape(Map<String, NodeInfo> infos, String name, int rank, OnnxJavaType type,
-                                    String source, String kind) {
-            NodeInfo info = infos.get(name);
-            if (info == null) {
-                throw new ModelException("decoder " + source + " has no " + kind + " named " + name + "; found "
-                        + infos.keySet() + " (see docs/model-bundle.md for the decoder's I/O contract)");
-            }
-            if (!(info.getInfo() instanceof TensorInfo t)) {
-                throw new ModelException("decoder " + kind + " " + name + " of " + source + " is not a tensor");
-            }
-            if (t.type != type) {
-                throw new ModelException("decoder " + kind + " " + name + " of " + source + " has the wrong type: "
-                        + "expected " + type + ", found " + t.type);
-            }
-            if (t.getShape().length != rank) {
-                throw new ModelException("decoder " + kind + " " + name + " of " + source + " has the wrong rank: "
-                        + "expected " + rank + ", found " + t.getShape().length);
-            }
-            return t.getShape();
-        }
-    }
-
     /** Builder. The model path is required. */
     public static final class Builder {
         private Path modelPath;
         private OnnxOptions options = OnnxOptions.DEFAULT;
-        private CacheReorder reorder = CacheReorder.ONNX_GATHER;
+        private CacheReorder reorder = CacheReorder.fromProperty();
 
         private Builder() {
         }
 
         /** Required: the path of {@code decoder.onnx}. */
-        public Builder modelPath(Path path) {
+        public Builder model(Path path) {
             this.modelPath = path;
             return this;
+        }
+
+        /**
+         * Required: the path of {@code decoder.onnx}.
+         *
+         * @deprecated renamed {@link #model(Path)}, as on the encoders' builders; this alias goes in the next release
+         */
+        @Deprecated
+        public Builder modelPath(Path path) {
+            return model(path);
         }
 
         /** Optional. Default: {@link OnnxOptions#DEFAULT}. */
@@ -557,15 +414,16 @@ public final class OnnxLanguageModel implements LanguageModel {
             return this;
         }
 
-        /** Optional. Default: {@link CacheReorder#ONNX_GATHER}. */
-        public Builder cacheReorder(CacheReorder reorder) {
+        /** Comparison only (tests of this package). Default: the gather graph, or {@link #CACHE_REORDER_PROPERTY}. */
+        Builder cacheReorder(CacheReorder reorder) {
             this.reorder = reorder;
             return this;
         }
 
         public OnnxLanguageModel build() {
             if (modelPath == null) {
-                throw new ConfigurationException("modelPath is required; pass the path of decoder.onnx");
+                throw new ConfigurationException("the decoder model is not set; call model(path) with the path of "
+                        + "decoder.onnx");
             }
             if (options == null || reorder == null) {
                 throw new ConfigurationException("onnxOptions and cacheReorder must not be null");

@@ -4,6 +4,7 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.encoding.ImageEncoder;
 import dev.decap.image.ClipPreprocessor;
+import dev.decap.image.DecodedImage;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.encoding.ClipLayout.Tower;
 
@@ -17,9 +18,9 @@ import java.util.List;
  * A CLIP image encoder running on ONNX Runtime: image → CLIP preprocessing (shorter side resized bicubically to S,
  * centre crop S×S, normalised CHW floats) → model → embedding.
  *
- * <p>Embeddings are those of the model's {@code image_embeds} output: unnormalised for the {@code decap} and
- * {@code xenova} layouts (as CLIP's {@code encode_image}), L2-normalised for {@code hf}. Normalise before
- * comparing (DeCap does).
+ * <p>Embeddings are those of the model's {@code image_embeds} output: unnormalised (not unit length) for the
+ * {@code decap} and {@code xenova} layouts (as CLIP's {@code encode_image}), L2-normalised for {@code hf}.
+ * Normalise before comparing (DeCap does, once).
  *
  * <p><b>Thread safety:</b> one instance, holding one ONNX Runtime session, serves any number of threads at once;
  * calls do not block each other. {@link #close()} waits for calls in flight, is idempotent, and afterwards every
@@ -87,6 +88,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
     /**
      * Encodes one image.
      *
+     * @return the model's {@code image_embeds}: not normalised (not unit length) for the {@code decap} and
+     *         {@code xenova} layouts, unit length for {@code hf}; the captioner normalises once
      * @throws InvalidInputException if the image is null or empty
      */
     @Override
@@ -101,7 +104,8 @@ public final class OnnxImageEncoder implements ImageEncoder {
     }
 
     /**
-     * Encodes several images in batched model calls, one embedding per image, in order.
+     * Encodes several images in batched model calls, one embedding per image, in order (not normalised, as
+     * {@link #encode(BufferedImage)}).
      *
      * @throws InvalidInputException if the list is null or empty, or an image is null or empty
      */
@@ -132,8 +136,63 @@ public final class OnnxImageEncoder implements ImageEncoder {
     }
 
     /**
+     * Encodes one image decoded by {@link dev.decap.image.ImageLoader#decode}: its pixels go straight to the
+     * preprocessing, without a {@link BufferedImage} (the captioner's path for files, bytes and streams). The
+     * embedding is not normalised to unit length, as {@link #encode(BufferedImage)}.
+     *
+     * @throws InvalidInputException if the image is null
+     */
+    @Override
+    public float[] encode(DecodedImage image) {
+        model.ensureOpen();
+        float[] pixels = new float[pixelCount()];
+        preprocess(image, "image", pixels, 0);
+        FloatBuffer buf = ClipModel.directFloats(pixelCount());
+        buf.put(pixels);
+        buf.rewind();
+        return model.encodePixels(buf, 1)[0];
+    }
+
+    /**
+     * Encodes several decoded images in batched model calls, one embedding per image, in order; see
+     * {@link #encode(DecodedImage)}.
+     *
+     * @throws InvalidInputException if the list is null or empty, or an image is null
+     */
+    @Override
+    public List<float[]> encodeAllDecoded(List<DecodedImage> images) {
+        if (images == null || images.isEmpty()) {
+            throw new InvalidInputException("no images to encode: the list is "
+                    + (images == null ? "null" : "empty") + "; pass at least one image");
+        }
+        model.ensureOpen();
+        List<float[]> out = new ArrayList<>(images.size());
+        int size = pixelCount();
+        for (int from = 0; from < images.size(); from += maxBatchSize) {
+            int to = Math.min(images.size(), from + maxBatchSize);
+            float[] chunk = new float[(to - from) * size];
+            for (int i = from; i < to; i++) {
+                preprocess(images.get(i), "image " + i, chunk, (i - from) * size);
+            }
+            FloatBuffer buf = ClipModel.directFloats(chunk.length);
+            buf.put(chunk);
+            buf.rewind();
+            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
+        }
+        return out;
+    }
+
+    private void preprocess(DecodedImage image, String what, float[] dest, int offset) {
+        if (image == null) {
+            throw new InvalidInputException(what + " is null; pass an image decoded by ImageLoader.decode(..)");
+        }
+        preprocessor.preprocess(image, dest, offset);
+    }
+
+    /**
      * Encodes one image already preprocessed into CLIP's form: {@code 3 × S × S} floats, channel-major (CHW),
-     * RGB, normalised with CLIP's mean and std. For callers with their own preprocessing.
+     * RGB, normalised with CLIP's mean and std. For callers with their own preprocessing. The embedding is not
+     * normalised to unit length, as {@link #encode(BufferedImage)}.
      *
      * @throws InvalidInputException if the array is null, has the wrong length, or holds NaN or infinity
      */
@@ -232,9 +291,20 @@ public final class OnnxImageEncoder implements ImageEncoder {
         }
 
         /** Optional. Default: {@link OnnxOptions#DEFAULT} (CPU). */
-        public Builder options(OnnxOptions options) {
+        public Builder onnxOptions(OnnxOptions options) {
             this.options = options;
             return this;
+        }
+
+        /**
+         * ONNX Runtime options.
+         *
+         * @deprecated renamed {@link #onnxOptions(OnnxOptions)}, as on every other builder of decap-onnx; this alias
+         *             goes in the next release
+         */
+        @Deprecated
+        public Builder options(OnnxOptions options) {
+            return onnxOptions(options);
         }
 
         /**

@@ -79,6 +79,8 @@ public final class OnnxTextEncoder implements TextEncoder {
     /**
      * Encodes one text. Text longer than the context is truncated as CLIP's {@code tokenize(truncate=True)} does.
      *
+     * @return the model's {@code text_embeds}: not normalised (not unit length) for the {@code decap} and
+     *         {@code xenova} layouts, unit length for {@code hf}; memory banks normalise on insertion
      * @throws InvalidInputException if the text is null or blank
      */
     @Override
@@ -88,7 +90,8 @@ public final class OnnxTextEncoder implements TextEncoder {
     }
 
     /**
-     * Encodes several texts in batched model calls, one embedding per text, in order.
+     * Encodes several texts in batched model calls, one embedding per text, in order (not normalised, as
+     * {@link #encode(String)}).
      *
      * @throws InvalidInputException if the list is null or empty, or a text is null or blank
      */
@@ -113,6 +116,7 @@ public final class OnnxTextEncoder implements TextEncoder {
      *
      * @throws InvalidInputException if the ids are null, empty, longer than the context, or out of the
      *                               tokenizer's vocabulary
+     * <p>The embedding is not normalised, as {@link #encode(String)}.
      */
     public float[] encodeIds(int[] contextIds) {
         model.ensureOpen();
@@ -230,9 +234,20 @@ public final class OnnxTextEncoder implements TextEncoder {
         }
 
         /** Optional. Default: {@link OnnxOptions#DEFAULT} (CPU). */
-        public Builder options(OnnxOptions options) {
+        public Builder onnxOptions(OnnxOptions options) {
             this.options = options;
             return this;
+        }
+
+        /**
+         * ONNX Runtime options.
+         *
+         * @deprecated renamed {@link #onnxOptions(OnnxOptions)}, as on every other builder of decap-onnx; this alias
+         *             goes in the next release
+         */
+        @Deprecated
+        public Builder options(OnnxOptions options) {
+            return onnxOptions(options);
         }
 
         /** Optional. Default: the model's fixed sequence length, else 77. */

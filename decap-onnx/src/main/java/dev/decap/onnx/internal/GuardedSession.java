@@ -7,6 +7,7 @@ import dev.decap.ClosedException;
 import dev.decap.DecapException;
 import dev.decap.InferenceException;
 import dev.decap.onnx.OnnxOptions;
+import dev.decap.spi.CloseGuard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,16 +17,16 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A handle on an {@link OrtSession} that any number of threads may use at once and that can be closed safely
  * while others use it.
  *
  * <p>{@link OrtSession#run} is thread-safe, but closing a session while a run is in flight frees native memory
- * under that run. Runs therefore hold a read lock and releasing the session takes the write lock: it waits for
- * in-flight runs, and later runs on a closed handle fail with {@link ClosedException} instead of touching freed
- * memory.
+ * under that run. Runs therefore hold a {@link CloseGuard} permit (a read lock) and releasing the session closes
+ * the guard (the write lock): it waits for in-flight runs, and later runs on a closed handle fail with
+ * {@link ClosedException} instead of touching freed memory. The same guard protects the decoder and the ND4J
+ * projector.
  *
  * <p>Handles from {@link #open(Path, OnnxOptions, String)} share one native session per model file and options
  * (for example the image and text encoders of one combined Hugging Face {@code model.onnx}): the session is
@@ -48,12 +49,13 @@ public final class GuardedSession implements AutoCloseable {
     private static final class Shared {
         final OrtSession session;
         final Key key;
-        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        final CloseGuard guard;
         int handles = 1; // guarded by OPEN
 
-        Shared(OrtSession session, Key key) {
+        Shared(OrtSession session, Key key, String what) {
             this.session = session;
             this.key = key;
+            this.guard = new CloseGuard("the " + what + " is closed; build a new one");
         }
     }
 
@@ -66,7 +68,7 @@ public final class GuardedSession implements AutoCloseable {
 
     /** Wraps a session that this handle alone owns: closing the handle closes the session. */
     public GuardedSession(OrtSession session, Path path, String role) {
-        this(new Shared(session, null), path, role);
+        this(new Shared(session, null, role + " (" + path + ")"), path, role);
     }
 
     private GuardedSession(Shared shared, Path path, String role) {
@@ -97,7 +99,7 @@ public final class GuardedSession implements AutoCloseable {
                 LOG.debug("sharing the loaded session of {} for the {}", model, role);
                 return new GuardedSession(shared, model, role);
             }
-            shared = new Shared(OrtSessions.open(model, opts, role), key);
+            shared = new Shared(OrtSessions.open(model, opts, role), key, role + " (" + model + ")");
             OPEN.put(key, shared);
             return new GuardedSession(shared, model, role);
         }
@@ -152,9 +154,8 @@ public final class GuardedSession implements AutoCloseable {
     /** As {@link #run(Map, Set, ResultReader)} with run options (log level, tag), which stay owned by the caller. */
     public <T> T run(Map<String, ? extends OnnxTensorLike> inputs, Set<String> outputs,
                      OrtSession.RunOptions runOptions, ResultReader<T> reader) {
-        ReentrantReadWriteLock.ReadLock readLock = shared.lock.readLock();
-        readLock.lock();
-        try {
+        ensureOpen();
+        try (CloseGuard.Permit permit = shared.guard.enter()) {
             ensureOpen();
             OrtSession session = shared.session;
             try (OrtSession.Result result = runOptions == null ? session.run(inputs, outputs)
@@ -167,8 +168,6 @@ public final class GuardedSession implements AutoCloseable {
             throw e;
         } catch (RuntimeException e) {
             throw new InferenceException("the " + role + " (" + path + ") failed while running: " + e, e);
-        } finally {
-            readLock.unlock();
         }
     }
 
@@ -192,14 +191,12 @@ public final class GuardedSession implements AutoCloseable {
         if (!release) {
             return;
         }
-        ReentrantReadWriteLock.WriteLock writeLock = shared.lock.writeLock();
-        writeLock.lock();
-        try {
-            shared.session.close();
-        } catch (OrtException e) {
-            LOG.warn("closing the {} ({}) failed: {}", role, path, e.getMessage());
-        } finally {
-            writeLock.unlock();
-        }
+        shared.guard.close(() -> {
+            try {
+                shared.session.close();
+            } catch (OrtException e) {
+                LOG.warn("closing the {} ({}) failed: {}", role, path, e.getMessage());
+            }
+        });
     }
 }

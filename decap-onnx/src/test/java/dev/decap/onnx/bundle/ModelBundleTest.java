@@ -115,12 +115,12 @@ class ModelBundleTest {
         ((ObjectNode) m.get("decoder")).put("vocab_size", vocab + 1);
         TestBundles.save(dir, m);
         ModelException e = assertThrows(ModelException.class,
-                () -> OnnxCaptionDecoder.fromBundle(ModelBundle.open(dir)).build());
+                () -> OnnxDeCap.fromBundle(dir).buildDecoder());
         assertMentions(e, "vocab_size", "expected " + (vocab + 1) + ", found " + vocab);
         ((ObjectNode) m.get("decoder")).put("vocab_size", vocab).put("layers", 9);
         TestBundles.save(dir, m);
         assertMentions(assertThrows(ModelException.class,
-                () -> OnnxCaptionDecoder.fromBundle(ModelBundle.open(dir)).build()), "layers", "expected 9");
+                () -> OnnxDeCap.fromBundle(dir).buildDecoder()), "layers", "expected 9");
     }
 
     @Test

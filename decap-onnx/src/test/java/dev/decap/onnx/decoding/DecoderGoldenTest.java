@@ -2,10 +2,11 @@ package dev.decap.onnx.decoding;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.decap.decoding.DecodedSequence;
+import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.onnx.Fixtures;
 import dev.decap.onnx.bundle.ModelBundle;
+import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.tokenization.ClipTokenizer;
 import dev.decap.tokenization.Tokenizer;
 import org.junit.jupiter.api.Test;
@@ -72,9 +73,9 @@ class DecoderGoldenTest {
         }
         ModelBundle bundle = ModelBundle.open(bundleDir);
         int checked = 0;
-        try (OnnxCaptionDecoder masked = OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tokenizer).build();
-             OnnxCaptionDecoder unmasked = OnnxCaptionDecoder.fromBundle(bundle).tokenizer(tokenizer)
-                     .masking(false).build()) {
+        try (OnnxCaptionDecoder masked = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).buildDecoder();
+             OnnxCaptionDecoder unmasked = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).masking(false)
+                     .buildDecoder()) {
             for (List<JsonNode> group : groups.values()) {
                 JsonNode first = group.get(0);
                 DecodingOptions.Builder ob = DecodingOptions.builder().maxTokens(first.path("max_tokens").asInt(30))
@@ -87,15 +88,15 @@ class DecoderGoldenTest {
                 for (JsonNode c : group) {
                     batch.add(prefixes.get(c.get("prefix_id").asText()));
                 }
-                List<DecodedSequence> results = decoder.decodeSequences(batch, ob.build());
+                List<DecodedCaption> results = decoder.decodeAll(batch, ob.build());
                 for (int i = 0; i < group.size(); i++) {
                     JsonNode c = group.get(i);
                     JsonNode expected = c.get("result");
-                    DecodedSequence actual = results.get(i);
+                    DecodedCaption actual = results.get(i);
                     String what = c.get("prefix_id").asText() + " " + c;
                     assertArrayEquals(ints(expected.get("decoder_ids")), actual.modelIds(), what);
-                    assertArrayEquals(ints(expected.get("token_ids")), actual.tokenIds(), what);
-                    assertArrayEquals(floats(expected.get("logprobs")), actual.logProbs(),
+                    assertArrayEquals(ints(expected.get("token_ids")), actual.sequenceTokenIds(), what);
+                    assertArrayEquals(floats(expected.get("logprobs")), actual.sequenceLogProbs(),
                             (float) LOGPROB_TOLERANCE, what);
                     assertEquals(expected.get("score").asDouble(), actual.score(), LOGPROB_TOLERANCE, what);
                     assertEquals(expected.get("finished_with_eot").asBoolean(), actual.endedWithEndOfText(), what);

@@ -2,7 +2,7 @@ package dev.decap.onnx.decoding;
 
 import dev.decap.ClosedException;
 import dev.decap.InvalidInputException;
-import dev.decap.decoding.DecodedSequence;
+import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.onnx.Fixtures;
 import org.junit.jupiter.api.Test;
@@ -34,34 +34,34 @@ class OnnxCaptionDecoderTest {
 
     @Test
     void sixteen_threads_decoding_at_once_get_exactly_the_serial_results() throws Exception {
-        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().modelPath(decoderFile()).build()) {
+        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(decoderFile()).build()) {
             List<float[]> prefixes = prefixes(16, decoder.prefixDimension(), 11);
             DecodingOptions greedy = DecodingOptions.greedy(12);
             DecodingOptions beam = DecodingOptions.builder().beam(3).maxTokens(12).build();
-            List<DecodedSequence> serialGreedy = new ArrayList<>();
-            List<DecodedSequence> serialBeam = new ArrayList<>();
+            List<DecodedCaption> serialGreedy = new ArrayList<>();
+            List<DecodedCaption> serialBeam = new ArrayList<>();
             for (float[] p : prefixes) {
-                serialGreedy.add(decoder.decodeSequences(List.of(p), greedy).get(0));
-                serialBeam.add(decoder.decodeSequences(List.of(p), beam).get(0));
+                serialGreedy.add(decoder.decodeAll(List.of(p), greedy).get(0));
+                serialBeam.add(decoder.decodeAll(List.of(p), beam).get(0));
             }
             // batched decoding gives the same results as one prefix at a time
-            assertEquals(serialGreedy, decoder.decodeSequences(prefixes, greedy));
-            assertEquals(serialBeam, decoder.decodeSequences(prefixes, beam));
+            assertEquals(serialGreedy, decoder.decodeAll(prefixes, greedy));
+            assertEquals(serialBeam, decoder.decodeAll(prefixes, beam));
             ExecutorService pool = Executors.newFixedThreadPool(16);
             try {
                 CountDownLatch start = new CountDownLatch(1);
-                List<Future<List<DecodedSequence>>> futures = new ArrayList<>();
+                List<Future<List<DecodedCaption>>> futures = new ArrayList<>();
                 for (int t = 0; t < 16; t++) {
                     final int i = t;
                     futures.add(pool.submit(() -> {
                         start.await();
-                        return List.of(decoder.decodeSequences(List.of(prefixes.get(i)), greedy).get(0),
-                                decoder.decodeSequences(List.of(prefixes.get(i)), beam).get(0));
+                        return List.of(decoder.decodeAll(List.of(prefixes.get(i)), greedy).get(0),
+                                decoder.decodeAll(List.of(prefixes.get(i)), beam).get(0));
                     }));
                 }
                 start.countDown();
                 for (int t = 0; t < 16; t++) {
-                    List<DecodedSequence> r = futures.get(t).get(5, TimeUnit.MINUTES);
+                    List<DecodedCaption> r = futures.get(t).get(5, TimeUnit.MINUTES);
                     assertEquals(serialGreedy.get(t), r.get(0), "thread " + t + " greedy");
                     assertEquals(serialBeam.get(t), r.get(1), "thread " + t + " beam");
                 }
@@ -73,7 +73,7 @@ class OnnxCaptionDecoderTest {
 
     @Test
     void closing_the_decoder_while_threads_decode_fails_them_cleanly() throws Exception {
-        OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().modelPath(decoderFile()).build();
+        OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(decoderFile()).build();
         List<float[]> prefixes = prefixes(4, decoder.prefixDimension(), 12);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -81,7 +81,7 @@ class OnnxCaptionDecoderTest {
             for (int t = 0; t < 4; t++) {
                 futures.add(pool.submit(() -> {
                     for (int k = 0; k < 200; k++) {
-                        decoder.decodeSequences(prefixes, DecodingOptions.beam(2));
+                        decoder.decodeAll(prefixes, DecodingOptions.beam(2));
                     }
                     return null;
                 }));
@@ -104,7 +104,7 @@ class OnnxCaptionDecoderTest {
 
     @Test
     void nan_zero_and_wrongly_sized_prefixes_are_refused_by_name() {
-        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().modelPath(decoderFile()).build()) {
+        try (OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(decoderFile()).build()) {
             int d = decoder.prefixDimension();
             float[] nan = new float[d];
             nan[3] = Float.NaN;

@@ -20,7 +20,7 @@ class OnnxLanguageModelContractTest {
     class JavaCopyReorder extends LanguageModelContractTest {
         @Override
         protected LanguageModel createModel() {
-            return OnnxLanguageModel.builder().modelPath(Fixtures.tiny().resolve("decoder.onnx"))
+            return OnnxLanguageModel.builder().model(Fixtures.tiny().resolve("decoder.onnx"))
                     .cacheReorder(OnnxLanguageModel.CacheReorder.JAVA_COPY).build();
         }
     }

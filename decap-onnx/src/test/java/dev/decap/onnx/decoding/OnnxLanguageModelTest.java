@@ -28,7 +28,7 @@ class OnnxLanguageModelTest {
     static void load() {
         Path decoder = Fixtures.require(Fixtures.tiny().resolve("decoder.onnx"));
         gather = OnnxLanguageModel.open(decoder);
-        copy = OnnxLanguageModel.builder().modelPath(decoder)
+        copy = OnnxLanguageModel.builder().model(decoder)
                 .cacheReorder(OnnxLanguageModel.CacheReorder.JAVA_COPY).build();
     }
 

@@ -17,11 +17,11 @@ class CudaOptionsTest {
                 "onnxruntime_gpu is on the classpath: this test covers the CPU-only build");
         OnnxOptions cuda = OnnxOptions.builder().cuda(0).build();
         ConfigurationException image = assertThrows(ConfigurationException.class, () -> OnnxImageEncoder.builder()
-                .model(Fixtures.fixture("tiny/image_encoder.onnx")).options(cuda).build());
+                .model(Fixtures.fixture("tiny/image_encoder.onnx")).onnxOptions(cuda).build());
         assertTrue(image.getMessage().contains("onnxruntime_gpu"), image.getMessage());
         assertTrue(image.getMessage().contains("CPU-only"), image.getMessage());
         ConfigurationException text = assertThrows(ConfigurationException.class, () -> OnnxTextEncoder.builder()
-                .model(Fixtures.fixture("tiny/text_encoder.onnx")).tokenizer(new WordTokenizer()).options(cuda)
+                .model(Fixtures.fixture("tiny/text_encoder.onnx")).tokenizer(new WordTokenizer()).onnxOptions(cuda)
                 .build());
         assertTrue(text.getMessage().contains("onnxruntime_gpu"), text.getMessage());
         assertThrows(ConfigurationException.class, cuda::toSessionOptions);
@@ -30,7 +30,7 @@ class CudaOptionsTest {
     @Test
     void cpu_options_still_work_after_a_refused_cuda_request() {
         try (OnnxImageEncoder e = OnnxImageEncoder.builder().model(Fixtures.fixture("tiny/image_encoder.onnx"))
-                .options(OnnxOptions.builder().intraOpThreads(1).build()).build()) {
+                .onnxOptions(OnnxOptions.builder().intraOpThreads(1).build()).build()) {
             assertTrue(e.encodePixels(new float[e.pixelCount()]).length == 64);
         }
     }

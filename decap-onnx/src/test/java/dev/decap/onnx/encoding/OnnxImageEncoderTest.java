@@ -89,7 +89,7 @@ class OnnxImageEncoderTest {
 
     @Test
     void null_empty_wrong_length_and_non_finite_pixels_are_invalid_input() {
-        assertThrows(InvalidInputException.class, () -> encoder.encode(null));
+        assertThrows(InvalidInputException.class, () -> encoder.encode((java.awt.image.BufferedImage) null));
         assertThrows(InvalidInputException.class, () -> encoder.encodeAll(null));
         assertThrows(InvalidInputException.class, () -> encoder.encodeAll(List.of()));
         assertThrows(InvalidInputException.class, () -> encoder.encodePixels(null));
@@ -152,5 +152,42 @@ class OnnxImageEncoderTest {
         withNull.add(1, null);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> encoder.encodeAll(withNull));
         assertTrue(e.getMessage().contains("image 1"), e.getMessage());
+    }
+
+    @Test
+    void decoded_pixels_encode_exactly_as_the_loaded_buffered_image_without_a_round_trip() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("decoded");
+        try {
+            List<dev.decap.image.DecodedImage> decoded = new ArrayList<>();
+            List<BufferedImage> loaded = new ArrayList<>();
+            dev.decap.image.ImageLoader loader = dev.decap.image.ImageLoader.defaults();
+            for (int k = 0; k < 3; k++) {
+                BufferedImage img = new BufferedImage(250 + 30 * k, 180, k == 2 ? BufferedImage.TYPE_INT_ARGB
+                        : BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < img.getHeight(); y++) {
+                    for (int x = 0; x < img.getWidth(); x++) {
+                        img.setRGB(x, y, 0x80000000 | ((x * 7) & 0xFF) << 16 | ((y * 5) & 0xFF) << 8 | (x ^ y) & 0xFF);
+                    }
+                }
+                java.nio.file.Path file = dir.resolve("image" + k + ".png");
+                javax.imageio.ImageIO.write(img, "png", file.toFile());
+                decoded.add(loader.decode(file));
+                loaded.add(loader.load(file));
+            }
+            List<float[]> batch = encoder.encodeAllDecoded(decoded);
+            for (int k = 0; k < 3; k++) {
+                float[] viaBuffered = encoder.encode(loaded.get(k));
+                assertTrue(Fixtures.maxAbs(encoder.encode(decoded.get(k)), viaBuffered) == 0, "image " + k);
+                assertTrue(Fixtures.maxAbs(batch.get(k), viaBuffered) <= 1e-5, "image " + k);
+            }
+            assertThrows(InvalidInputException.class, () -> encoder.encode((dev.decap.image.DecodedImage) null));
+        } finally {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (java.nio.file.Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(dir);
+        }
     }
 }

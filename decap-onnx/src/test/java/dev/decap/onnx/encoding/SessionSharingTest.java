@@ -40,7 +40,7 @@ class SessionSharingTest {
     void different_options_get_different_sessions() {
         try (OnnxImageEncoder a = OnnxImageEncoder.builder().model(COMBINED).build();
              OnnxImageEncoder b = OnnxImageEncoder.builder().model(COMBINED)
-                     .options(OnnxOptions.builder().intraOpThreads(1).build()).build();
+                     .onnxOptions(OnnxOptions.builder().intraOpThreads(1).build()).build();
              OnnxImageEncoder c = OnnxImageEncoder.builder().model(COMBINED).build()) {
             assertNotSame(a.clipModel().ortSession(), b.clipModel().ortSession());
             assertSame(a.clipModel().ortSession(), c.clipModel().ortSession());

@@ -41,7 +41,7 @@ class SpinningOptionsTest {
         float[] expected = null;
         for (Spinning mode : Spinning.values()) {
             try (OnnxImageEncoder e = OnnxImageEncoder.builder().model(Fixtures.fixture("tiny/image_encoder.onnx"))
-                    .options(OnnxOptions.builder().intraOpThreads(2).spinning(mode).build()).build()) {
+                    .onnxOptions(OnnxOptions.builder().intraOpThreads(2).spinning(mode).build()).build()) {
                 float[] pixels = new float[e.pixelCount()];
                 for (int i = 0; i < pixels.length; i++) {
                     pixels[i] = (float) Math.sin(i * 0.01);

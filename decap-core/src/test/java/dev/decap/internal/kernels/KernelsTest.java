@@ -1,6 +1,5 @@
 package dev.decap.internal.kernels;
 
-import dev.decap.testkit.TestVectors;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -14,13 +13,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 class KernelsTest {
 
+    /** Gaussian vectors of random scale (as decap-test-kit's TestVectors, which decap-core cannot depend on). */
+    private static List<float[]> gaussian(int count, int dimension, long seed) {
+        Random random = new Random(seed);
+        List<float[]> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            float[] v = new float[dimension];
+            double scale = 0.5 + 3 * random.nextDouble();
+            for (int j = 0; j < dimension; j++) {
+                v[j] = (float) (random.nextGaussian() * scale);
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
     @Test
     void batched_and_single_query_scores_are_bit_identical_for_every_tile_remainder() {
         for (int d : new int[] {1, 5, 16, 37}) {
             for (int rows = 1; rows <= 9; rows++) {
-                float[] data = flatten(TestVectors.gaussian(rows + 2, d, rows * 31L + d));
+                float[] data = flatten(gaussian(rows + 2, d, rows * 31L + d));
                 for (int count = 1; count <= 9; count++) {
-                    float[] queries = flatten(TestVectors.gaussian(count, d, count));
+                    float[] queries = flatten(gaussian(count, d, count));
                     int stride = rows + 3;
                     float[] batch = new float[count * stride];
                     // Offset of one row: blocks need not start at the beginning of the array.
@@ -45,8 +59,8 @@ class KernelsTest {
         int d = 37;
         for (int count : new int[] {BatchScorer.TRANSPOSE_FROM - 1, BatchScorer.TRANSPOSE_FROM, 18, 33}) {
             for (int rows : new int[] {1, 5, 64}) {
-                float[] data = flatten(TestVectors.gaussian(rows + 1, d, rows + count));
-                float[] queries = flatten(TestVectors.gaussian(count, d, count));
+                float[] data = flatten(gaussian(rows + 1, d, rows + count));
+                float[] queries = flatten(gaussian(count, d, count));
                 int stride = 64 + 2;
                 float[] out = new float[count * stride];
                 BatchScorer scorer = new BatchScorer(d, 64);
@@ -66,8 +80,8 @@ class KernelsTest {
 
     @Test
     void dot_agrees_with_double_precision() {
-        float[] a = TestVectors.gaussian(1, 512, 1).get(0);
-        float[] b = TestVectors.gaussian(1, 512, 2).get(0);
+        float[] a = gaussian(1, 512, 1).get(0);
+        float[] b = gaussian(1, 512, 2).get(0);
         double expected = 0;
         for (int i = 0; i < 512; i++) {
             expected += (double) a[i] * b[i];
@@ -86,7 +100,7 @@ class KernelsTest {
     void row_mixer_adds_the_weighted_rows_for_every_query_and_skips_zero_weights() {
         int d = 7;
         for (int rows = 1; rows <= 10; rows++) {
-            float[] data = flatten(TestVectors.gaussian(rows + 1, d, rows));
+            float[] data = flatten(gaussian(rows + 1, d, rows));
             for (int count = 1; count <= 3; count++) {
                 int stride = rows + 2;
                 float[] weights = new float[count * stride];

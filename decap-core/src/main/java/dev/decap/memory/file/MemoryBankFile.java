@@ -1,0 +1,458 @@
+package dev.decap.memory.file;
+
+import dev.decap.ClosedException;
+import dev.decap.InvalidInputException;
+import dev.decap.internal.Half;
+import dev.decap.memory.BlockConsumer;
+import dev.decap.memory.MemoryBank;
+import dev.decap.memory.file.BankLayout.Header;
+import dev.decap.memory.file.BankLayout.Section;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.ShortBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * A memory bank read from a bank file through read-only memory mappings (the format is specified in
+ * {@code docs/memory-bank-format.md}). Opening reads the 4 KiB header and the encoder section and maps the rest;
+ * nothing else is read until used, so a bank of millions of entries opens in milliseconds and the operating system
+ * pages in what is scanned.
+ *
+ * <p>{@link #open} checks the header (magic, version, CRC32C, a consistent layout, the file length) and the
+ * encoder section; {@link #verify()} checks every section's CRC32C and the {@code content_sha256}, and
+ * {@link #openVerified} does both. Reading a bank that fails {@code verify} is refused where it is detected; use
+ * {@code openVerified} (as the CLI does) to be sure nothing corrupt is read.
+ *
+ * <p>fp16 banks are converted to float block by block inside {@link #scan}, into a buffer of at most
+ * {@value #MAX_BLOCK_ROWS} rows per call. Immutable and safe for any number of concurrent readers. {@link #close()}
+ * is idempotent; afterwards every method throws {@link ClosedException} (the mappings themselves are released by
+ * the garbage collector, as Java 17 offers no explicit unmapping).
+ */
+public final class MemoryBankFile implements MemoryBank, AutoCloseable {
+    /** Most rows one {@link #scan} block holds; larger requests get several blocks. */
+    public static final int MAX_BLOCK_ROWS = 1024;
+    /** Bytes per mapping of the bulk sections (row-aligned for the vectors). */
+    static final long MAP_CHUNK = 1L << 30;
+
+    private final Path path;
+    private final FileChannel channel;
+    private final Header header;
+    private final EncoderIdentity encoder;
+    private final int dimension;
+    private final int size;
+    private final VectorType type;
+    private final int rowBytes;
+    private final long rowsPerMap;
+    private final MappedRegion vectors;
+    private final FloatBuffer[] floatViews;
+    private final ShortBuffer[] shortViews;
+    private final MappedRegion captionOffsets;
+    private final MappedRegion captions;
+    private final MappedRegion metadataOffsets;
+    private final MappedRegion metadata;
+    private volatile boolean closed;
+
+    private MemoryBankFile(Path path, FileChannel channel, Header header, EncoderIdentity encoder, long mapChunk)
+            throws IOException {
+        this.path = path;
+        this.channel = channel;
+        this.header = header;
+        this.encoder = encoder;
+        this.dimension = header.dimension;
+        this.size = (int) header.count;
+        this.type = header.type;
+        this.rowBytes = dimension * type.bytesPerComponent();
+        this.rowsPerMap = Math.max(1, mapChunk / rowBytes);
+        this.vectors = region(Section.VECTORS, rowsPerMap * rowBytes);
+        floatViews = new FloatBuffer[vectors.maps()];
+        shortViews = new ShortBuffer[vectors.maps()];
+        for (int i = 0; i < vectors.maps(); i++) {
+            MappedByteBuffer m = vectors.map(i);
+            if (type == VectorType.FP32) {
+                floatViews[i] = m.asFloatBuffer();
+            } else {
+                shortViews[i] = m.asShortBuffer();
+            }
+        }
+        this.captionOffsets = region(Section.CAPTION_OFFSETS, mapChunk);
+        this.captions = region(Section.CAPTIONS, mapChunk);
+        this.metadataOffsets = region(Section.METADATA_OFFSETS, mapChunk);
+        this.metadata = region(Section.METADATA, mapChunk);
+        long first = captionOffsets.getLong(0);
+        long last = captionOffsets.getLong(8L * size);
+        if (first != 0 || last != captions.length()) {
+            throw corrupt(Section.CAPTION_OFFSETS.label, "offsets must run from 0 to the captions length "
+                    + captions.length() + ", found " + first + " to " + last);
+        }
+    }
+
+    private MappedRegion region(Section s, long chunk) throws IOException {
+        return new MappedRegion(channel, header.offset[s.ordinal()], header.length[s.ordinal()], chunk);
+    }
+
+    /**
+     * Opens a bank file, checking its header and encoder section (not the bulk sections; see {@link #verify()}).
+     *
+     * @throws InvalidInputException       if the file does not exist or cannot be read
+     * @throws CorruptMemoryBankException if it is not a bank file of a supported version, or is truncated or
+     *                                     corrupt where checked
+     */
+    public static MemoryBankFile open(Path file) {
+        return open(file, MAP_CHUNK);
+    }
+
+    /** {@link #open(Path)} with mappings of at most {@code mapChunk} bytes (tests exercise several mappings). */
+    static MemoryBankFile open(Path file, long mapChunk) {
+        Path p = file.toAbsolutePath().normalize();
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(p, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException("memory bank " + p + " does not exist; build one with "
+                    + "`decap memory build`");
+        } catch (IOException e) {
+            throw new InvalidInputException("memory bank " + p + " cannot be opened: " + e.getMessage(), e);
+        }
+        try {
+            long actual = ch.size();
+            ByteBuffer raw = ByteBuffer.allocate(BankLayout.HEADER_SIZE);
+            int read = 0;
+            while (raw.hasRemaining()) {
+                int n = ch.read(raw, read);
+                if (n < 0) {
+                    break;
+                }
+                read += n;
+            }
+            Header h = BankLayout.decode(p, raw, read, actual);
+            int encLength = (int) h.length[Section.ENCODER.ordinal()];
+            if (encLength > 4 + 1024 + 32) {
+                throw new CorruptMemoryBankException(p, "encoder", "length " + encLength + " exceeds "
+                        + (4 + 1024 + 32) + " bytes");
+            }
+            byte[] enc = new byte[encLength];
+            ByteBuffer eb = ByteBuffer.wrap(enc);
+            long at = h.offset[Section.ENCODER.ordinal()];
+            while (eb.hasRemaining()) {
+                if (ch.read(eb, at + eb.position()) < 0) {
+                    throw new CorruptMemoryBankException(p, "encoder", "truncated");
+                }
+            }
+            int crc = BankLayout.crc(enc, 0, enc.length);
+            if (crc != h.crc[Section.ENCODER.ordinal()]) {
+                throw new CorruptMemoryBankException(p, "encoder", "CRC32C mismatch: expected "
+                        + BankLayout.hex(h.crc[Section.ENCODER.ordinal()]) + ", found " + BankLayout.hex(crc));
+            }
+            EncoderIdentity id = BankLayout.decodeEncoder(p, enc);
+            return new MemoryBankFile(p, ch, h, id, mapChunk);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new InvalidInputException("memory bank " + p + " cannot be read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a bank file and {@linkplain #verify() verifies} every checksum before returning it.
+     *
+     * @throws CorruptMemoryBankException naming the file and the first section that fails
+     */
+    public static MemoryBankFile openVerified(Path file) {
+        MemoryBankFile bank = open(file);
+        try {
+            bank.verify();
+            return bank;
+        } catch (RuntimeException e) {
+            bank.close();
+            throw e;
+        }
+    }
+
+    /** Reads only the header information of a bank file (the header and encoder section are checked). */
+    public static BankInfo info(Path file) {
+        try (MemoryBankFile bank = open(file)) {
+            return bank.info();
+        }
+    }
+
+    /** The header information. */
+    public BankInfo info() {
+        checkOpen();
+        return new BankInfo(path, header.version, size, dimension, type, encoder,
+                BankLayout.hex(header.contentSha256), header.hasMetadata(), header.fileLength);
+    }
+
+    /** The file this bank was opened from (absolute). */
+    public Path path() {
+        return path;
+    }
+
+    /** The text encoder that produced the embeddings. */
+    public EncoderIdentity encoder() {
+        return encoder;
+    }
+
+    /** How components are stored. */
+    public VectorType vectorType() {
+        return type;
+    }
+
+    /** The content hash, 64 hex digits (see the format specification). */
+    public String contentSha256() {
+        return BankLayout.hex(header.contentSha256);
+    }
+
+    /** Whether entries carry a metadata string. */
+    public boolean hasMetadata() {
+        return header.hasMetadata();
+    }
+
+    /**
+     * Refuses this bank unless it was built by the same text model as {@code expected}.
+     *
+     * @return this bank
+     * @throws IncompatibleMemoryBankException naming both encoders
+     */
+    public MemoryBankFile requireEncoder(EncoderIdentity expected) {
+        return requireEncoder(expected, dimension);
+    }
+
+    /**
+     * Refuses this bank unless it was built by the same text model as {@code expected} and has its dimension.
+     * Call it before projecting embeddings of another encoder onto the bank.
+     *
+     * @return this bank
+     * @throws IncompatibleMemoryBankException naming both encoders
+     */
+    public MemoryBankFile requireEncoder(EncoderIdentity expected, int expectedDimension) {
+        checkOpen();
+        if (!encoder.sameModel(expected)) {
+            throw new IncompatibleMemoryBankException("memory bank " + path + " was built with text encoder "
+                    + encoder.describe() + ", but this captioner uses " + expected.describe()
+                    + "; rebuild the bank with this bundle (`decap memory build --bundle ...`)");
+        }
+        if (expectedDimension != dimension) {
+            throw new IncompatibleMemoryBankException("memory bank " + path + " has embeddings of the wrong "
+                    + "dimension: expected " + expectedDimension + ", found " + dimension);
+        }
+        return this;
+    }
+
+    @Override
+    public int size() {
+        checkOpen();
+        return size;
+    }
+
+    @Override
+    public int dimension() {
+        return dimension;
+    }
+
+    @Override
+    public String caption(int index) {
+        checkOpen();
+        checkIndex(index);
+        return text(captionOffsets, captions, index, Section.CAPTION_OFFSETS, Section.CAPTIONS);
+    }
+
+    /**
+     * The metadata string of entry {@code index}; empty when the entry (or the bank) has none.
+     */
+    public String metadata(int index) {
+        checkOpen();
+        checkIndex(index);
+        if (!header.hasMetadata()) {
+            return "";
+        }
+        return text(metadataOffsets, metadata, index, Section.METADATA_OFFSETS, Section.METADATA);
+    }
+
+    private String text(MappedRegion offsets, MappedRegion data, int index, Section offsetSection,
+                        Section section) {
+        long a = offsets.getLong(8L * index);
+        long b = offsets.getLong(8L * index + 8);
+        if (a < 0 || b < a || b > data.length() || b - a > BankLayout.MAX_TEXT_BYTES) {
+            throw corrupt(offsetSection.label, "entry " + index + " spans bytes " + a + " to " + b
+                    + " of a section of " + data.length());
+        }
+        byte[] bytes = new byte[(int) (b - a)];
+        data.get(a, bytes, 0, bytes.length);
+        try {
+            return Utf8Strict.decode(bytes, 0, bytes.length);
+        } catch (InvalidInputException e) {
+            throw corrupt(section.label, "entry " + index + " is " + e.getMessage());
+        }
+    }
+
+    @Override
+    public float[] embedding(int index) {
+        checkOpen();
+        checkIndex(index);
+        float[] out = new float[dimension];
+        load(index, 1, out, new short[type == VectorType.FP16 ? dimension : 0]);
+        return out;
+    }
+
+    /** Copies the stored bytes of row {@code index} (as written: little-endian fp32 or fp16). */
+    void rawRow(int index, byte[] dst) {
+        checkOpen();
+        vectors.get((long) index * rowBytes, dst, 0, rowBytes);
+    }
+
+    @Override
+    public void scan(int blockRows, BlockConsumer consumer) {
+        scan(0, size, blockRows, consumer);
+    }
+
+    @Override
+    public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        checkOpen();
+        MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
+        int cap = Math.min(Math.min(blockRows, MAX_BLOCK_ROWS), Math.max(1, toIndex - fromIndex));
+        float[] block = new float[cap * dimension];
+        short[] halves = new short[type == VectorType.FP16 ? cap * dimension : 0];
+        for (int start = fromIndex; start < toIndex; ) {
+            // blocks never straddle two mappings
+            long mapEnd = (start / rowsPerMap + 1) * rowsPerMap;
+            int rows = (int) Math.min(Math.min(cap, toIndex - start), mapEnd - start);
+            load(start, rows, block, halves);
+            consumer.accept(start, rows, block, 0);
+            start += rows;
+        }
+    }
+
+    /** Loads {@code rows} rows from {@code first} (within one mapping) into {@code out} as floats. */
+    private void load(int first, int rows, float[] out, short[] halves) {
+        int m = (int) (first / rowsPerMap);
+        int at = (int) ((first - m * rowsPerMap) * dimension);
+        int n = rows * dimension;
+        if (type == VectorType.FP32) {
+            floatViews[m].get(at, out, 0, n);
+        } else {
+            shortViews[m].get(at, halves, 0, n);
+            Half.toFloats(halves, 0, out, 0, n);
+        }
+    }
+
+    /**
+     * Checks every section's CRC32C, the structure of the offset tables and the UTF-8 of every caption, and
+     * recomputes {@code content_sha256}. Reads the whole file.
+     *
+     * @throws CorruptMemoryBankException naming the file and the first section that fails
+     */
+    public void verify() {
+        checkOpen();
+        for (Section s : Section.values()) {
+            if (s == Section.ENCODER) {
+                continue; // checked on open
+            }
+            MappedRegion r = switch (s) {
+                case VECTORS -> vectors;
+                case CAPTION_OFFSETS -> captionOffsets;
+                case CAPTIONS -> captions;
+                case METADATA_OFFSETS -> metadataOffsets;
+                case METADATA -> metadata;
+                case ENCODER -> throw new AssertionError();
+            };
+            int crc = crc(r);
+            if (crc != header.crc[s.ordinal()]) {
+                throw corrupt(s.label, "CRC32C mismatch: expected " + BankLayout.hex(header.crc[s.ordinal()])
+                        + ", found " + BankLayout.hex(crc));
+            }
+        }
+        MessageDigest captionStream = BankLayout.sha256();
+        byte[] len = new byte[4];
+        ByteBuffer lenBuffer = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < size; i++) {
+            String text = text(captionOffsets, captions, i, Section.CAPTION_OFFSETS, Section.CAPTIONS);
+            if (text.isEmpty()) {
+                throw corrupt(Section.CAPTIONS.label, "entry " + i + " has an empty caption");
+            }
+            byte[] bytes = Utf8Strict.encode(text, "caption");
+            lenBuffer.putInt(0, bytes.length);
+            captionStream.update(len);
+            captionStream.update(bytes);
+            if (header.hasMetadata()) {
+                text(metadataOffsets, metadata, i, Section.METADATA_OFFSETS, Section.METADATA);
+            }
+        }
+        if (header.hasMetadata()) {
+            long first = metadataOffsets.getLong(0);
+            long last = metadataOffsets.getLong(8L * size);
+            if (first != 0 || last != metadata.length()) {
+                throw corrupt(Section.METADATA_OFFSETS.label, "offsets must run from 0 to the metadata length "
+                        + metadata.length() + ", found " + first + " to " + last);
+            }
+        }
+        MessageDigest vectorDigest = BankLayout.sha256();
+        for (int i = 0; i < vectors.maps(); i++) {
+            vectorDigest.update(vectors.map(i).duplicate());
+        }
+        byte[] content = BankLayout.contentSha256(dimension, type, size, captionStream.digest(),
+                vectorDigest.digest());
+        if (!Arrays.equals(content, header.contentSha256)) {
+            throw corrupt("content_sha256", "expected " + BankLayout.hex(header.contentSha256) + ", found "
+                    + BankLayout.hex(content));
+        }
+    }
+
+    private static int crc(MappedRegion r) {
+        CRC32C c = new CRC32C();
+        for (int i = 0; i < r.maps(); i++) {
+            c.update(r.map(i).duplicate());
+        }
+        return (int) c.getValue();
+    }
+
+    /** Marks the bank closed and releases the file handle; idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            closeQuietly(channel);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MemoryBankFile[" + path + ", size=" + size + ", dimension=" + dimension + ", " + type.id() + "]";
+    }
+
+    private void checkIndex(int index) {
+        if (index < 0 || index >= size) {
+            throw new InvalidInputException("memory index " + index + " is out of range: the bank has " + size
+                    + " entries (0 to " + (size - 1) + ")");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ClosedException("memory bank " + path + " is closed; open it again");
+        }
+    }
+
+    private CorruptMemoryBankException corrupt(String section, String problem) {
+        return new CorruptMemoryBankException(path, section, problem);
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // read-only: nothing to lose
+        }
+    }
+}
