@@ -144,7 +144,7 @@ class LuceneMemoryBankTest {
             assertTrue(ann.prefersSearchForTopK());
             ProjectionDecoding pd = ProjectionDecoding.builder().topK(16).temperature(0.05).maxContributions(16)
                     .build();
-            for (float[] q : TestVectors.gaussian(5, D, 8)) {
+            for (float[] q : TestVectors.unitGaussian(5, D, 8)) {
                 Projection a = pd.project(q, exact);
                 Projection b = pd.project(q, ann);
                 assertArrayEquals(a.vector(), b.vector(), 1e-6f);
@@ -161,7 +161,7 @@ class LuceneMemoryBankTest {
         try (LuceneMemoryBank ann = LuceneMemoryBank.builder().directory(dir.resolve("b"))
                 .build(TestVectors.captions(1500), vectors)) {
             ProjectionDecoding dense = ProjectionDecoding.create();
-            for (float[] q : TestVectors.gaussian(3, D, 10)) {
+            for (float[] q : TestVectors.unitGaussian(3, D, 10)) {
                 Projection a = dense.project(q, exact);
                 Projection b = dense.project(q, ann);
                 assertArrayEquals(a.vector(), b.vector(), "the same floats in the same order give the same sums");
