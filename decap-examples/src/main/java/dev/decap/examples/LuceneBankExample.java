@@ -90,14 +90,11 @@ public final class LuceneBankExample {
     public static Caption caption(Path bundleDir, Path vocabulary, Path captionsFile, Path bankDir, Path image,
                                   int topK) {
         ClipTokenizer tokenizer = ClipTokenizer.fromOpenAiVocabulary(vocabulary);
-        LuceneMemoryBank bank = openOrBuild(bundleDir, tokenizer, captionsFile, bankDir);
-        // DeCap closes the bank it was given (it is AutoCloseable) when it is closed itself.
-        try (DeCap decap = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).memoryBank(bank)
-                .projector(ProjectionDecoding.builder().topK(topK).build()).build()) {
+        // The caller owns a bank it hands to a captioner (a captioner never closes it): close it after the captioner.
+        try (LuceneMemoryBank bank = openOrBuild(bundleDir, tokenizer, captionsFile, bankDir);
+             DeCap decap = OnnxDeCap.fromBundle(bundleDir).tokenizer(tokenizer).memoryBank(bank)
+                     .projector(ProjectionDecoding.builder().topK(topK).build()).build()) {
             return decap.caption(image);
-        } catch (RuntimeException e) {
-            bank.close();
-            throw e;
         }
     }
 

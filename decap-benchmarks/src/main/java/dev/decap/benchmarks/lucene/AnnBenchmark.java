@@ -2,6 +2,7 @@ package dev.decap.benchmarks.lucene;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.decap.Vectors;
 import dev.decap.lucene.LuceneMemoryBank;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
@@ -98,6 +99,8 @@ public final class AnnBenchmark {
                 queries.add(dev.decap.Vectors.normalized(gen.get(), "query")); // projectors receive unit vectors
             }
         }
+        // Projectors take unit image embeddings (the captioner normalises them); so does the benchmark.
+        queries = queries.stream().map(q -> Vectors.normalized(q, "query")).toList();
         n = exact.size();
         d = exact.dimension();
         System.out.printf(Locale.ROOT, "data: %d x %d in %.1f s; in-memory bank %.0f MiB of floats%n", n, d,
