@@ -46,7 +46,7 @@ class ReadmeApiTest {
             clipOut = clip;
         }
         // --- end ---
-        assertEquals("a drawing of an orange square below a green circle", text);
+        assertEquals("a drawing of a green circle above an orange square", text, "the caption the README shows");
         assertTrue(contributions > 0);
         assertEquals(1, batchOut.size());
         assertEquals(1, clipOut.contributions().size(), "NND uses one memory caption");
