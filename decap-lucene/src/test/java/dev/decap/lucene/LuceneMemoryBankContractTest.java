@@ -23,7 +23,7 @@ class LuceneMemoryBankContractTest {
     }
 
     /**
-     * The defaults (efSearch 100): the HNSW search is approximate, declared as such, and must find at least 95% of
+     * The defaults (efSearch 400): the HNSW search is approximate, declared as such, and must find at least 95% of
      * the true top k (5 and 50 of 1031 Gaussian vectors of dimension 37, the contract's hardest data for a graph).
      */
     @Nested

@@ -119,7 +119,7 @@ class LuceneMemoryBankTest {
                 }
             }
             recall /= queries.size();
-            assertTrue(recall >= 0.95, "recall@10 at efSearch 100 is " + recall);
+            assertTrue(recall >= 0.95, "recall@10 at the default efSearch is " + recall);
         }
     }
 

@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * <pre>
  * ./mvnw -B -q -o -pl decap-benchmarks -am package -DskipTests
  * java -Xmx6g -cp decap-benchmarks/target/decap-benchmarks.jar dev.decap.benchmarks.lucene.AnnBenchmark \
- *     --data random|clustered|coco --n 100000 --d 512 [--queries 30] [--ks 64,256,1024] [--ef 100]
+ *     --data random|clustered|coco --n 100000 --d 512 [--queries 30] [--ks 64,256,1024] [--ef 400]
  *     [--dir /tmp/bank] [--buffer-mb 1024] [--merge-threads 1] [--shared ../shared/data]
  *     [--bundle decap-onnx/src/test/resources/fixtures/tiny]
  * </pre>
@@ -69,7 +69,7 @@ public final class AnnBenchmark {
         int queryCount = Integer.parseInt(opt.getOrDefault("--queries", "30"));
         int[] ks = Arrays.stream(opt.getOrDefault("--ks", "64,256,1024").split(",")).mapToInt(Integer::parseInt)
                 .toArray();
-        int ef = Integer.parseInt(opt.getOrDefault("--ef", "100"));
+        int ef = Integer.parseInt(opt.getOrDefault("--ef", Integer.toString(LuceneMemoryBank.DEFAULT_EF_SEARCH)));
         Path shared = Path.of(opt.getOrDefault("--shared", "../shared/data"));
         Path dir = opt.containsKey("--dir") ? Path.of(opt.get("--dir")) : null;
         Path bundle = Path.of(opt.getOrDefault("--bundle", "decap-onnx/src/test/resources/fixtures/tiny"));
