@@ -5,6 +5,7 @@ import dev.decap.Vectors;
 import dev.decap.internal.kernels.DotKernels;
 import dev.decap.internal.kernels.TopK;
 import dev.decap.memory.MemoryBank;
+import dev.decap.projection.spi.ProjectionAccumulator;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -221,19 +222,7 @@ public final class PartialProjection {
             z = sum;
             mix = weighted;
         }
-        double norm = 0;
-        for (double x : mix) {
-            norm += x * x;
-        }
-        norm = Math.sqrt(norm);
-        if (!(norm > 0) || !Double.isFinite(norm)) {
-            throw new InvalidInputException("the projection onto the memory is the zero vector (the weighted "
-                    + "entries cancel out); use a lower temperature or a different memory bank");
-        }
-        float[] vector = new float[mix.length];
-        for (int i = 0; i < mix.length; i++) {
-            vector[i] = (float) (mix[i] / norm);
-        }
+        float[] vector = ProjectionAccumulator.unitVector(mix);
         List<Contribution> contributions = new ArrayList<>();
         for (int j = 0; j < Math.min(maxContributions, candidates.size()); j++) {
             Candidate c = candidates.get(j);

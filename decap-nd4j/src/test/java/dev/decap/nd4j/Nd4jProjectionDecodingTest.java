@@ -5,6 +5,7 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
+import dev.decap.testkit.ForwardingMemoryBank;
 import dev.decap.testkit.TestVectors;
 import dev.decap.projection.Contribution;
 import dev.decap.projection.Projection;
@@ -36,28 +37,8 @@ class Nd4jProjectionDecodingTest {
     @Test
     void top_k_projection_onto_a_bank_that_prefers_search_searches_it_instead_of_copying_it() {
         int[] searches = {0};
-        MemoryBank searchable = new MemoryBank() {
-            @Override
-            public int size() {
-                return bank.size();
-            }
-
-            @Override
-            public int dimension() {
-                return bank.dimension();
-            }
-
-            @Override
-            public String caption(int index) {
-                return bank.caption(index);
-            }
-
-            @Override
-            public float[] embedding(int index) {
-                return bank.embedding(index);
-            }
-
-            @Override
+        MemoryBank searchable = new ForwardingMemoryBank(bank) {
+                        @Override
             public void scan(int fromIndex, int toIndex, int blockRows, dev.decap.memory.BlockConsumer consumer) {
                 throw new AssertionError("a bank that prefers search is not scanned (nor copied) for top-k");
             }

@@ -5,6 +5,7 @@ import dev.decap.InvalidInputException;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
+import dev.decap.testkit.ForwardingMemoryBank;
 import dev.decap.testkit.TestVectors;
 import dev.decap.testkit.ReferenceProjection;
 import org.junit.jupiter.api.Test;
@@ -129,28 +130,12 @@ class ProjectionDecodingTest {
      * A bank whose search is "approximate" in a known way: it only ever finds odd entries (exactly ranked among
      * them), and counts how it is read.
      */
-    private final class OddOnlySearchBank implements MemoryBank {
+    private final class OddOnlySearchBank extends ForwardingMemoryBank {
         int searches;
         int scans;
 
-        @Override
-        public int size() {
-            return bank.size();
-        }
-
-        @Override
-        public int dimension() {
-            return bank.dimension();
-        }
-
-        @Override
-        public String caption(int index) {
-            return bank.caption(index);
-        }
-
-        @Override
-        public float[] embedding(int index) {
-            return bank.embedding(index);
+        OddOnlySearchBank() {
+            super(bank);
         }
 
         @Override
@@ -220,28 +205,8 @@ class ProjectionDecodingTest {
     void banks_scan_for_top_k_projection_unless_they_prefer_search() {
         assertFalse(bank.prefersSearchForTopK(), "the in-memory bank keeps exact top-k projection");
         int[] scans = {0};
-        MemoryBank counting = new MemoryBank() {
-            @Override
-            public int size() {
-                return bank.size();
-            }
-
-            @Override
-            public int dimension() {
-                return bank.dimension();
-            }
-
-            @Override
-            public String caption(int index) {
-                return bank.caption(index);
-            }
-
-            @Override
-            public float[] embedding(int index) {
-                return bank.embedding(index);
-            }
-
-            @Override
+        MemoryBank counting = new ForwardingMemoryBank(bank) {
+                        @Override
             public void scan(int blockRows, dev.decap.memory.BlockConsumer consumer) {
                 scans[0]++;
                 bank.scan(blockRows, consumer);

@@ -19,28 +19,8 @@ class ApproximateBankContractTest {
         @Override
         protected MemoryBank createBank(List<String> captions, List<float[]> vectors) {
             InMemoryMemoryBank exact = InMemoryMemoryBank.builder().addAll(captions, vectors).build();
-            return new MemoryBank() {
-                @Override
-                public int size() {
-                    return exact.size();
-                }
-
-                @Override
-                public int dimension() {
-                    return exact.dimension();
-                }
-
-                @Override
-                public String caption(int index) {
-                    return exact.caption(index);
-                }
-
-                @Override
-                public float[] embedding(int index) {
-                    return exact.embedding(index);
-                }
-
-                @Override
+            return new ForwardingMemoryBank(exact) {
+                                @Override
                 public List<MemoryHit> search(float[] query, int k) {
                     if (k <= 0) {
                         return exact.search(query, k); // refuses it, as the contract requires

@@ -196,6 +196,23 @@ public final class ProjectionAccumulator {
             z = sum;
             mix = p;
         }
+        float[] vector = unitVector(mix);
+        int listed = Math.min(idx.length, maxContributions);
+        List<Contribution> contributions = new ArrayList<>(listed);
+        for (int j = 0; j < listed; j++) {
+            double w = Math.exp((sim[j] - m) * invTemperature) / z;
+            contributions.add(new Contribution(idx[j], bank.caption(idx[j]), sim[j], (float) w));
+        }
+        return new Projection(vector, contributions);
+    }
+
+    /**
+     * The weighted sum of a projection, normalised to a unit float vector: the last step of PD, shared by every
+     * implementation (including the exact shard merge).
+     *
+     * @throws InvalidInputException if the sum is the zero vector (the weighted entries cancel out) or not finite
+     */
+    public static float[] unitVector(double[] mix) {
         double norm = 0;
         for (double x : mix) {
             norm += x * x;
@@ -205,17 +222,11 @@ public final class ProjectionAccumulator {
             throw new InvalidInputException("the projection onto the memory is the zero vector (the weighted "
                     + "entries cancel out); use a lower temperature or a different memory bank");
         }
-        float[] vector = new float[dimension];
-        for (int i = 0; i < dimension; i++) {
+        float[] vector = new float[mix.length];
+        for (int i = 0; i < mix.length; i++) {
             vector[i] = (float) (mix[i] / norm);
         }
-        int listed = Math.min(idx.length, maxContributions);
-        List<Contribution> contributions = new ArrayList<>(listed);
-        for (int j = 0; j < listed; j++) {
-            double w = Math.exp((sim[j] - m) * invTemperature) / z;
-            contributions.add(new Contribution(idx[j], bank.caption(idx[j]), sim[j], (float) w));
-        }
-        return new Projection(vector, contributions);
+        return vector;
     }
 
     /** The temperature this state uses. */
