@@ -94,13 +94,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
      */
     @Override
     public float[] encode(BufferedImage image) {
-        model.ensureOpen();
-        float[] pixels = new float[pixelCount()];
-        preprocess(image, "image", pixels, 0);
-        FloatBuffer buf = ClipModel.directFloats(pixelCount());
-        buf.put(pixels);
-        buf.rewind();
-        return model.encodePixels(buf, 1)[0];
+        return encodeOne(image, this::preprocess);
     }
 
     /**
@@ -111,28 +105,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
      */
     @Override
     public List<float[]> encodeAll(List<BufferedImage> images) {
-        if (images == null || images.isEmpty()) {
-            throw new InvalidInputException("no images to encode: the list is "
-                    + (images == null ? "null" : "empty") + "; pass at least one image");
-        }
-        model.ensureOpen();
-        List<float[]> out = new ArrayList<>(images.size());
-        int size = pixelCount();
-        float[] chunk = null;
-        for (int from = 0; from < images.size(); from += maxBatchSize) {
-            int to = Math.min(images.size(), from + maxBatchSize);
-            if (chunk == null || chunk.length != (to - from) * size) {
-                chunk = new float[(to - from) * size];
-            }
-            for (int i = from; i < to; i++) {
-                preprocess(images.get(i), "image " + i, chunk, (i - from) * size);
-            }
-            FloatBuffer buf = ClipModel.directFloats(chunk.length);
-            buf.put(chunk);
-            buf.rewind();
-            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
-        }
-        return out;
+        return encodeBatched(images, this::preprocess);
     }
 
     /**
@@ -144,13 +117,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
      */
     @Override
     public float[] encode(DecodedImage image) {
-        model.ensureOpen();
-        float[] pixels = new float[pixelCount()];
-        preprocess(image, "image", pixels, 0);
-        FloatBuffer buf = ClipModel.directFloats(pixelCount());
-        buf.put(pixels);
-        buf.rewind();
-        return model.encodePixels(buf, 1)[0];
+        return encodeOne(image, this::preprocess);
     }
 
     /**
@@ -161,25 +128,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
      */
     @Override
     public List<float[]> encodeAllDecoded(List<DecodedImage> images) {
-        if (images == null || images.isEmpty()) {
-            throw new InvalidInputException("no images to encode: the list is "
-                    + (images == null ? "null" : "empty") + "; pass at least one image");
-        }
-        model.ensureOpen();
-        List<float[]> out = new ArrayList<>(images.size());
-        int size = pixelCount();
-        for (int from = 0; from < images.size(); from += maxBatchSize) {
-            int to = Math.min(images.size(), from + maxBatchSize);
-            float[] chunk = new float[(to - from) * size];
-            for (int i = from; i < to; i++) {
-                preprocess(images.get(i), "image " + i, chunk, (i - from) * size);
-            }
-            FloatBuffer buf = ClipModel.directFloats(chunk.length);
-            buf.put(chunk);
-            buf.rewind();
-            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
-        }
-        return out;
+        return encodeBatched(images, this::preprocess);
     }
 
     private void preprocess(DecodedImage image, String what, float[] dest, int offset) {
@@ -219,6 +168,48 @@ public final class OnnxImageEncoder implements ImageEncoder {
             for (int i = from; i < to; i++) {
                 buf.put(checkPixels(chw.get(i), "pixels " + i));
             }
+            buf.rewind();
+            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
+        }
+        return out;
+    }
+
+    /** Writes one image's CLIP pixels into {@code dest} at {@code offset}, refusing an unusable image. */
+    @FunctionalInterface
+    private interface Preprocess<T> {
+        void into(T image, String what, float[] dest, int offset);
+    }
+
+    private <T> float[] encodeOne(T image, Preprocess<T> preprocess) {
+        model.ensureOpen();
+        float[] pixels = new float[pixelCount()];
+        preprocess.into(image, "image", pixels, 0);
+        FloatBuffer buf = ClipModel.directFloats(pixels.length);
+        buf.put(pixels);
+        buf.rewind();
+        return model.encodePixels(buf, 1)[0];
+    }
+
+    /** Preprocesses and encodes {@code images} in model calls of at most {@code maxBatchSize}, in order. */
+    private <T> List<float[]> encodeBatched(List<T> images, Preprocess<T> preprocess) {
+        if (images == null || images.isEmpty()) {
+            throw new InvalidInputException("no images to encode: the list is "
+                    + (images == null ? "null" : "empty") + "; pass at least one image");
+        }
+        model.ensureOpen();
+        List<float[]> out = new ArrayList<>(images.size());
+        int size = pixelCount();
+        float[] chunk = null;
+        for (int from = 0; from < images.size(); from += maxBatchSize) {
+            int to = Math.min(images.size(), from + maxBatchSize);
+            if (chunk == null || chunk.length != (to - from) * size) {
+                chunk = new float[(to - from) * size];
+            }
+            for (int i = from; i < to; i++) {
+                preprocess.into(images.get(i), "image " + i, chunk, (i - from) * size);
+            }
+            FloatBuffer buf = ClipModel.directFloats(chunk.length);
+            buf.put(chunk);
             buf.rewind();
             out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
         }
