@@ -16,6 +16,18 @@ public record DecodingOptions(Strategy strategy, int beamWidth, double lengthPen
     /** Search strategy. */
     public enum Strategy { GREEDY, BEAM }
 
+    /**
+     * The widest beam accepted. The work and memory of a step grow with beams × vocabulary; DeCap uses 5, and
+     * beyond a few dozen beams captions stop changing while the cost keeps growing (beam 1000 took 41 s per caption
+     * on the tiny model; 5000 ran out of memory).
+     */
+    public static final int MAX_BEAM_WIDTH = 128;
+    /**
+     * The most tokens accepted: GPT-2's 1024 positions. A decoder with fewer positions refuses more than its own
+     * {@code max_positions - 1} (the bundle and the CLI check it when the captioner is built).
+     */
+    public static final int MAX_TOKENS = 1024;
+
     /** Greedy decoding of at most 30 tokens, as in the reference notebook. */
     public static final DecodingOptions DEFAULT = builder().build();
 
@@ -23,15 +35,17 @@ public record DecodingOptions(Strategy strategy, int beamWidth, double lengthPen
         if (strategy == null) {
             throw new ConfigurationException("strategy is null; choose GREEDY or BEAM");
         }
-        if (beamWidth < 1) {
-            throw new ConfigurationException("beamWidth must be at least 1, found " + beamWidth);
+        if (beamWidth < 1 || beamWidth > MAX_BEAM_WIDTH) {
+            throw new ConfigurationException("beamWidth must be between 1 and " + MAX_BEAM_WIDTH + ", found "
+                    + beamWidth);
         }
         if (strategy == Strategy.GREEDY && beamWidth != 1) {
             throw new ConfigurationException("greedy decoding uses one beam, found beamWidth " + beamWidth
                     + "; choose Strategy.BEAM for wider search");
         }
-        if (maxTokens < 1) {
-            throw new ConfigurationException("maxTokens must be at least 1, found " + maxTokens);
+        if (maxTokens < 1 || maxTokens > MAX_TOKENS) {
+            throw new ConfigurationException("maxTokens must be between 1 and " + MAX_TOKENS + ", found "
+                    + maxTokens);
         }
         if (minTokens < 0 || minTokens > maxTokens) {
             throw new ConfigurationException("minTokens must be between 0 and maxTokens (" + maxTokens

@@ -173,8 +173,9 @@ public final class CaptionCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give either --memory CAPTIONS_FILE or --bank BANK, "
                     + "not both");
         }
-        if (beam != null && beam < 1) {
-            throw new InvalidInputException("--beam must be at least 1, found " + beam);
+        if (beam != null && (beam < 1 || beam > DecodingOptions.MAX_BEAM_WIDTH)) {
+            throw new InvalidInputException("--beam must be between 1 and " + DecodingOptions.MAX_BEAM_WIDTH
+                    + ", found " + beam);
         }
         if (topK != null && topK < 1) {
             throw new InvalidInputException("--top-k must be at least 1, found " + topK);

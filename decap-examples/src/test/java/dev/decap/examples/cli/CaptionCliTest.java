@@ -148,6 +148,8 @@ class CaptionCliTest {
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(lines(run).get(0).get("tokens").size() > 0);
         assertOneLineError(CliRun.of("caption", "--beam", "0", a.toString()), 1, "--beam");
+        // an absurd width is refused at the door, not by running out of memory
+        assertOneLineError(CliRun.of("caption", "--beam", "100000", a.toString()), 1, "--beam must be between 1 and");
         assertOneLineError(CliRun.of("caption", "--beam", "2", "--strategy", "retrieval", a.toString()), 1,
                 "--beam");
     }
