@@ -380,7 +380,7 @@ def verify_text_lengths(clip: Clip, text_encoder: Path, ids77: np.ndarray,
     full = ids77.shape[1]
     own = eot_lengths(ids77)
     if lengths is None:
-        lengths = sorted(set(own) | {full, max(own), min(full, max(own) + 3), (max(own) + full) // 2})
+        lengths = sorted(set(own) | {full, (min(own) + full) // 2} | {min(full, n + 5) for n in own})
     ref77 = encode_texts(clip, ids77.tolist())
     diffs: Dict[str, float] = {}
     for n in lengths:
