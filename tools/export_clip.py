@@ -13,8 +13,8 @@ Examples (run from the repository root with Debian's Python)::
     /usr/bin/python3 tools/export_clip.py full --out tools/out/full --bench
     # only the PyTorch reference timings of a random ViT-B/32 CLIP
     /usr/bin/python3 tools/export_clip.py bench --threads 2
-    # the tiny text tower with a dynamic sequence axis (test resource beside the fixtures, ~200 kB)
-    /usr/bin/python3 tools/export_clip.py dynamic-fixture --out decap-onnx/src/test/resources/dynamic/text_encoder.onnx
+    # the tiny text tower with a dynamic sequence axis (test resources beside the fixtures, ~200 kB each)
+    /usr/bin/python3 tools/export_clip.py dynamic-fixture --out decap-onnx/src/test/resources/dynamic
     # full-size text towers only, dynamic and fixed 77-token axis, for tools/bench_text_encoding.sh
     /usr/bin/python3 tools/export_clip.py text-full --out tools/out/text
 
@@ -108,9 +108,11 @@ def cmd_full(args) -> int:
 
 
 def cmd_dynamic_fixture(args) -> int:
-    r = clip_export.make_dynamic_text_fixture(args.out, seed=args.seed, shared_dir=args.shared,
+    out = Path(args.out)
+    r = clip_export.make_dynamic_text_fixture(out / "text_encoder.onnx", seed=args.seed, shared_dir=args.shared,
                                               verify=not args.no_verify, log=lambda m: print(m, file=sys.stderr))
-    print(json.dumps({"file": str(r["file"]), "bytes": r["file"].stat().st_size,
+    bad = clip_export.make_full_positions_text_fixture(out / "full_positions_text_encoder.onnx", seed=args.seed)
+    print(json.dumps({"file": str(r["file"]), "bytes": r["file"].stat().st_size, "full_positions": str(bad),
                       "max_abs_diff_vs_pytorch_77": max(r["verification"].values()) if r["verification"] else None,
                       "lengths_checked": len(r["verification"])}, indent=2))
     return 0
@@ -191,7 +193,7 @@ def main(argv=None) -> int:
     u.set_defaults(fn=cmd_full)
     u.add_argument("--fixed-sequence", action="store_true", help="text tower input_ids [batch, 77]")
     d = sub.add_parser("dynamic-fixture", help="tiny text tower with a dynamic sequence axis (test resource)")
-    d.add_argument("--out", required=True, help="decap-onnx/src/test/resources/dynamic/text_encoder.onnx")
+    d.add_argument("--out", required=True, help="decap-onnx/src/test/resources/dynamic")
     d.add_argument("--seed", type=int, default=0, help="0 = the weights of fixtures/tiny/text_encoder.onnx")
     d.add_argument("--shared")
     d.add_argument("--no-verify", action="store_true")

@@ -542,6 +542,42 @@ def make_dynamic_text_fixture(out_path, seed: int = 0, shared_dir=None, embed_di
     return {"file": out, "verification": verification}
 
 
+class _FullPositionsText(nn.Module):
+    """A decap text tower as some exports write it: the whole 77-row position table and causal mask added
+    unsliced, so the graph declares a dynamic sequence axis but only runs at 77 (a test of the Java fallback)."""
+
+    def __init__(self, clip: Clip):
+        super().__init__()
+        self.clip = clip
+
+    def forward(self, input_ids):
+        c = self.clip
+        x = c.token_rows(input_ids) + c.positional_embedding
+        x = c.ln_final(c.transformer(x, c.causal_mask.unsqueeze(0).unsqueeze(0)))
+        return x[torch.arange(x.shape[0]), c.eot_positions(input_ids)] @ c.text_projection
+
+
+def make_full_positions_text_fixture(out_path, seed: int = 0, embed_dim: int = TINY_EMBED_DIM) -> Path:
+    """The tiny text tower with a dynamic sequence axis declared but a fixed 77-row position table (fails on
+    shorter input), for the test that such a model is fed 77 tokens. Checked to give the 77-token embedding at
+    77 and to fail at 3 in ONNX Runtime Java."""
+    from . import ort
+
+    out = Path(out_path)
+    clip = tiny_clip(seed, embed_dim).eval()
+    ids = torch.zeros(2, clip.cfg.context_length, dtype=torch.int64)
+    ids[:, 0], ids[:, 1], ids[:, 2] = 49406, 320, 49407
+    _onnx_export(_FullPositionsText(clip), (ids,), out, ["input_ids"], ["text_embeds"],
+                 {"input_ids": {0: "batch", 1: "sequence"}, "text_embeds": {0: "batch"}}, 17)
+    _check("full-position text tower at 77", ort.run(out, {"input_ids": ids.numpy()})["text_embeds"],
+           encode_texts(clip, ids.tolist()))
+    try:
+        ort.run(out, {"input_ids": ids[:, :3].contiguous().numpy()})
+    except Exception:  # noqa: BLE001 - ORT's broadcast error is the point
+        return out
+    raise AssertionError(f"{out} runs on 3 tokens; expected a failure (fixed 77-row position table)")
+
+
 class _TempDir:
     def __enter__(self) -> Path:
         import tempfile

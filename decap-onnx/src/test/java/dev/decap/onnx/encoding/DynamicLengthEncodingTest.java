@@ -37,9 +37,13 @@ class DynamicLengthEncodingTest {
     private static List<JsonNode> golden;
 
     static Path dynamicModel() {
-        java.net.URL url = DynamicLengthEncodingTest.class.getResource("/dynamic/text_encoder.onnx");
+        return resource("text_encoder.onnx");
+    }
+
+    static Path resource(String name) {
+        java.net.URL url = DynamicLengthEncodingTest.class.getResource("/dynamic/" + name);
         if (url == null) {
-            throw new IllegalStateException("test resource dynamic/text_encoder.onnx is missing; regenerate it with "
+            throw new IllegalStateException("test resource dynamic/" + name + " is missing; regenerate it with "
                     + "tools/export_clip.py dynamic-fixture (see dynamic/README.md)");
         }
         try {
@@ -115,6 +119,18 @@ class DynamicLengthEncodingTest {
         assertEquals(77, fixed.clipModel().runLength(shortRows, true));
         assertTrue(dynamic.clipModel().shortSequences());
         assertFalse(fixed.clipModel().shortSequences());
+    }
+
+    @Test
+    void a_decap_tower_that_declares_a_dynamic_axis_but_only_runs_at_77_is_fed_77_tokens() {
+        try (OnnxTextEncoder e = OnnxTextEncoder.builder().model(resource("full_positions_text_encoder.onnx"))
+                .tokenizer(new WordTokenizer()).maxBatchSize(8).build()) {
+            assertFalse(e.dynamicLength());
+            assertFalse(e.clipModel().shortSequences());
+            List<int[]> rows = everyLength(9, 1);
+            assertTrue(worst(e.encodeIdsAll(rows), fixed.encodeIdsAll(rows)) <= SAME);
+            assertTrue(Fixtures.maxAbs(e.encode("a dog on a beach"), fixed.encode("a dog on a beach")) <= SAME);
+        }
     }
 
     @Test
