@@ -190,7 +190,7 @@ public final class OnnxTextEncoder implements TextEncoder {
                 out[bucket[k]] = got[k];
             }
         }
-        return Arrays.asList(out);
+        return new ArrayList<>(Arrays.asList(out));
     }
 
     /**
