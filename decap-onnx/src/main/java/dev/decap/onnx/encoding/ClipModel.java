@@ -156,13 +156,14 @@ final class ClipModel implements AutoCloseable {
     }
 
     /**
-     * Whether a decap-layout tower with a dynamic sequence axis really takes short sequences: one text
-     * ({@code [SOT, a, EOT]}) run at its own length must give the full-context embedding. Exports that declare
-     * the axis dynamic but add a fixed 77-row position table fail or differ here and are always fed the full
-     * context.
+     * Whether a decap-layout tower with a dynamic sequence axis really takes short sequences: one three-token row
+     * run at its own length must give the full-context embedding. Exports that declare the axis dynamic but add a
+     * fixed 77-row position table fail or differ here and are always fed the full context. The ids 1, 2, 3 exist
+     * in any vocabulary (CLIP's BPE or a small word vocabulary) and put the largest id, where CLIP pools, inside
+     * the row.
      */
     private boolean shortRunsMatchFullContext() {
-        int[] ids = {49406, 320, 49407};
+        int[] ids = {1, 2, 3};
         try (OrtSession.RunOptions quiet = new OrtSession.RunOptions()) {
             quiet.setLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             quiet.setRunTag("decap-probe");
