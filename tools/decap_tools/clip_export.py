@@ -109,10 +109,18 @@ def _onnx_export(module: nn.Module, args: tuple, path: Path, input_names, output
                            f"{list(output_names)}")
 
 
-def export_layout(clip: Clip, layout: str, out_dir, opset: Optional[int] = None) -> Dict[str, Path]:
+def export_layout(clip: Clip, layout: str, out_dir, opset: Optional[int] = None,
+                  dynamic_sequence: bool = True, image: bool = True) -> Dict[str, Path]:
     """Writes ``clip`` in ``layout`` under ``out_dir``; returns {component: path}.
 
-    Components: decap -> image_encoder, text_encoder; hf -> model; xenova -> text_model, vision_model."""
+    Components: decap -> image_encoder, text_encoder; hf -> model; xenova -> text_model, vision_model.
+
+    ``dynamic_sequence`` (decap layout only; hf and xenova always have one): the decap text tower's
+    ``input_ids`` gets a dynamic sequence axis ``[batch, sequence]`` instead of ``[batch, 77]``. The tower slices
+    its position table and causal mask to the length fed and pools at ``argmax(input_ids)``, so any length from
+    the text's EOT position up to 77 gives the 77-token embedding, at a fraction of the work for short captions.
+    The committed fixtures keep ``False`` (byte-identical with the fixed-axis export they were made with).
+    ``image=False`` (decap layout only) writes the text tower alone."""
     out = Path(out_dir)
     cfg = clip.cfg
     s = cfg.image_resolution
@@ -126,10 +134,15 @@ def export_layout(clip: Clip, layout: str, out_dir, opset: Optional[int] = None)
     if layout == "decap":
         opset = opset or 17
         files = {"image_encoder": out / "image_encoder.onnx", "text_encoder": out / "text_encoder.onnx"}
-        _onnx_export(_DecapImage(clip), (pix,), files["image_encoder"], ["pixel_values"], ["image_embeds"],
-                     {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}}, opset)
+        if image:
+            _onnx_export(_DecapImage(clip), (pix,), files["image_encoder"], ["pixel_values"], ["image_embeds"],
+                         {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}}, opset)
+        else:
+            del files["image_encoder"]
+        text_axes = {"input_ids": {0: "batch", 1: "sequence"} if dynamic_sequence else {0: "batch"},
+                     "text_embeds": {0: "batch"}}
         _onnx_export(_DecapText(clip), (ids,), files["text_encoder"], ["input_ids"], ["text_embeds"],
-                     {"input_ids": {0: "batch"}, "text_embeds": {0: "batch"}}, opset)
+                     text_axes, opset)
         return files
     if layout == "hf":
         opset = opset or 14  # optimum's DEFAULT_ONNX_OPSET for CLIP
@@ -352,6 +365,43 @@ def verify_layout(clip: Clip, layout: str, files: Dict[str, Path], pixels: np.nd
     return diffs
 
 
+def eot_lengths(ids77) -> List[int]:
+    """Tokens of each row through its EOT (the position ``argmax`` pools at), SOT included."""
+    return [int(np.argmax(row)) + 1 for row in np.asarray(ids77)]
+
+
+def verify_text_lengths(clip: Clip, text_encoder: Path, ids77: np.ndarray,
+                        lengths: Optional[Sequence[int]] = None, pad_id: int = 0) -> Dict[str, float]:
+    """Checks a decap-layout text tower with a dynamic sequence axis at several sequence lengths.
+
+    Every row is fed at each length ``L`` of ``lengths`` that holds its EOT (ids cut to ``L``, ``pad_id`` after
+    the EOT) through ONNX Runtime Java, and compared with PyTorch at ``L`` and with PyTorch at 77 (the
+    embedding of the fixed-axis form). Default lengths: each row's own EOT length, 77 and a few in between.
+    Returns {"L=<n>": max |diff| against PyTorch at 77}; raises above ``VERIFY_ATOL``."""
+    from . import ort
+
+    ids77 = np.ascontiguousarray(ids77, dtype=np.int64)
+    full = ids77.shape[1]
+    own = eot_lengths(ids77)
+    if lengths is None:
+        lengths = sorted(set(own) | {full, (min(own) + full) // 2} | {min(full, n + 5) for n in own})
+    ref77 = encode_texts(clip, ids77.tolist())
+    diffs: Dict[str, float] = {}
+    for n in lengths:
+        rows = [r for r in range(len(ids77)) if own[r] <= n]
+        if not rows:
+            continue
+        cut = np.full((len(rows), n), pad_id, dtype=np.int64)
+        for k, r in enumerate(rows):
+            cut[k, :own[r]] = ids77[r, :own[r]]
+        got = ort.run(text_encoder, {"input_ids": cut})["text_embeds"]
+        with torch.no_grad():
+            torch_n = clip.encode_text(torch.from_numpy(cut)).numpy()
+        _check(f"decap text_embeds at length {n} vs PyTorch at {n}", got, torch_n)
+        diffs[f"L={n}"] = _check(f"decap text_embeds at length {n} vs PyTorch at {full}", got, ref77[rows])
+    return diffs
+
+
 def hf_padded(ids77: np.ndarray, pad_id: int = 49407):
     """Hugging Face tokenizer form of 77-token ids: trimmed to the longest text, padded with ``pad_id``
     (openai/clip-vit-base-patch32's tokenizer pads with <|endoftext|>), plus the attention mask."""
@@ -409,7 +459,7 @@ def make_clip_fixtures(fixtures_dir, seed: int = 0, shared_dir=None, embed_dim: 
     ids77 = np.array([c["input_ids"] for c in txt_cases], dtype=np.int64)
 
     # decap layout: the tiny bundle's encoders + the CLIP goldens
-    files = export_layout(clip, "decap", fixtures / "tiny")
+    files = export_layout(clip, "decap", fixtures / "tiny", dynamic_sequence=False)
     written += files.values()
     if verify:
         verification["decap"] = verify_layout(clip, "decap", files, pixels, ids77)
@@ -472,14 +522,85 @@ def make_clip_fixtures(fixtures_dir, seed: int = 0, shared_dir=None, embed_dim: 
             "manifest_clip": clip_manifest_section(clip.cfg), "written": written, "verification": verification}
 
 
+def make_dynamic_text_fixture(out_path, seed: int = 0, shared_dir=None, embed_dim: int = TINY_EMBED_DIM,
+                              verify: bool = True, log=print) -> dict:
+    """The tiny fixtures' text tower (the same weights as ``tiny/text_encoder.onnx`` for the same ``seed``)
+    exported with a dynamic sequence axis, ``input_ids [batch, sequence]``, to ``out_path`` (about 200 kB).
+
+    Kept outside ``fixtures/`` so that :func:`make_clip_fixtures` and ``tools/test_fixtures.py`` stay as they
+    are; the Java tests compare it with the fixed-axis tower and with ``golden/clip_text_embeddings.json``.
+    With ``verify`` every golden text case is checked in ONNX Runtime Java at its own length, at 77 and at
+    lengths in between. Returns {"file": Path, "verification": {...}}."""
+    out = Path(out_path)
+    shared = Path(shared_dir) if shared_dir else default_shared_data()
+    clip = tiny_clip(seed, embed_dim)
+    with _TempDir() as tmp:
+        files = export_layout(clip, "decap", tmp, dynamic_sequence=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(files["text_encoder"].read_bytes())
+    verification: Dict[str, float] = {}
+    if verify:
+        ids77 = np.array([c["input_ids"] for c in golden_text_cases(shared)], dtype=np.int64)
+        verification = verify_text_lengths(clip, out, ids77, lengths=sorted(set(eot_lengths(ids77)) | {2, 77}))
+        log(f"dynamic-axis tiny text tower verified in ONNX Runtime Java at {len(verification)} lengths, "
+            f"max |diff| vs PyTorch at 77: {max(verification.values()):.3g}")
+    return {"file": out, "verification": verification}
+
+
+class _FullPositionsText(nn.Module):
+    """A decap text tower as some exports write it: the whole 77-row position table and causal mask added
+    unsliced, so the graph declares a dynamic sequence axis but only runs at 77 (a test of the Java fallback)."""
+
+    def __init__(self, clip: Clip):
+        super().__init__()
+        self.clip = clip
+
+    def forward(self, input_ids):
+        c = self.clip
+        x = c.token_rows(input_ids) + c.positional_embedding
+        x = c.ln_final(c.transformer(x, c.causal_mask.unsqueeze(0).unsqueeze(0)))
+        return x[torch.arange(x.shape[0]), c.eot_positions(input_ids)] @ c.text_projection
+
+
+def make_full_positions_text_fixture(out_path, seed: int = 0, embed_dim: int = TINY_EMBED_DIM) -> Path:
+    """The tiny text tower with a dynamic sequence axis declared but a fixed 77-row position table (fails on
+    shorter input), for the test that such a model is fed 77 tokens. Checked to give the 77-token embedding at
+    77 and to fail at 3 in ONNX Runtime Java."""
+    from . import ort
+
+    out = Path(out_path)
+    clip = tiny_clip(seed, embed_dim).eval()
+    ids = torch.zeros(2, clip.cfg.context_length, dtype=torch.int64)
+    ids[:, 0], ids[:, 1], ids[:, 2] = 49406, 320, 49407
+    _onnx_export(_FullPositionsText(clip), (ids,), out, ["input_ids"], ["text_embeds"],
+                 {"input_ids": {0: "batch", 1: "sequence"}, "text_embeds": {0: "batch"}}, 17)
+    _check("full-position text tower at 77", ort.run(out, {"input_ids": ids.numpy()})["text_embeds"],
+           encode_texts(clip, ids.tolist()))
+    try:
+        ort.run(out, {"input_ids": ids[:, :3].contiguous().numpy()})
+    except Exception:  # noqa: BLE001 - ORT's broadcast error is the point
+        return out
+    raise AssertionError(f"{out} runs on 3 tokens; expected a failure (fixed 77-row position table)")
+
+
+class _TempDir:
+    def __enter__(self) -> Path:
+        import tempfile
+        self._d = tempfile.TemporaryDirectory()
+        return Path(self._d.name)
+
+    def __exit__(self, *exc):
+        self._d.cleanup()
+
+
 # -- full size -------------------------------------------------------------------------------------------------
 
-def make_full_size(out_dir, seed: int = 0, verify: bool = True, log=print) -> dict:
+def make_full_size(out_dir, seed: int = 0, verify: bool = True, log=print, dynamic_sequence: bool = True) -> dict:
     """Random ViT-B/32-shaped CLIP exported in the decap layout into ``out_dir`` (bundle components
-    ``image_encoder.onnx`` / ``text_encoder.onnx``). Returns {"clip", "files", "manifest_clip", "config",
-    "verification"}."""
+    ``image_encoder.onnx`` / ``text_encoder.onnx``; the text tower with a dynamic sequence axis unless
+    ``dynamic_sequence`` is False). Returns {"clip", "files", "manifest_clip", "config", "verification"}."""
     clip = build_random_clip(VIT_B_32, seed)
-    files = export_layout(clip, "decap", out_dir)
+    files = export_layout(clip, "decap", out_dir, dynamic_sequence=dynamic_sequence)
     verification = {}
     if verify:
         g = torch.Generator().manual_seed(seed)
@@ -491,6 +612,8 @@ def make_full_size(out_dir, seed: int = 0, verify: bool = True, log=print) -> di
         ids[1, 1:76] = np.arange(1000, 1075)
         ids[1, 76] = 49407
         verification = verify_layout(clip, "decap", files, pixels, ids)
+        if dynamic_sequence:
+            verification["text_embeds_by_length"] = verify_text_lengths(clip, files["text_encoder"], ids)
         log(f"full-size decap export verified in ONNX Runtime Java: {verification}")
     return {"clip": clip, "files": files, "manifest_clip": clip_manifest_section(clip.cfg),
             "config": clip.cfg.to_dict(), "verification": verification}

@@ -175,6 +175,21 @@ class ClipExportSpec(unittest.TestCase):
                 diffs = clip_export.verify_layout(clip, layout, files, pixels, ids)
                 self.assertTrue(all(v <= clip_export.VERIFY_ATOL for v in diffs.values()), diffs)
 
+    def test_decap_text_tower_has_a_dynamic_sequence_axis_unless_fixed_and_is_exact_at_every_length(self):
+        clip = build_random_clip(tiny_config(width=16), 5)
+        ids = _ids([[320, 1929], list(range(1000, 1100))[:75], []]).numpy()
+        from decap_tools import ort
+        with tempfile.TemporaryDirectory() as d:
+            dyn = clip_export.export_layout(clip, "decap", Path(d) / "dyn", image=False)
+            fixed = clip_export.export_layout(clip, "decap", Path(d) / "fixed", dynamic_sequence=False, image=False)
+            self.assertEqual(set(dyn), {"text_encoder"})
+            self.assertEqual(ort.describe(dyn["text_encoder"])["inputs"]["input_ids"]["shape"][1], -1)
+            self.assertEqual(ort.describe(fixed["text_encoder"])["inputs"]["input_ids"]["shape"][1], 77)
+            diffs = clip_export.verify_text_lengths(clip, dyn["text_encoder"], ids)
+            self.assertIn("L=2", diffs)   # the empty text at its own length
+            self.assertIn("L=77", diffs)  # the truncated one
+            self.assertTrue(all(v <= clip_export.VERIFY_ATOL for v in diffs.values()), diffs)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -11,6 +11,14 @@ import java.util.List;
  */
 public interface TextEncoder extends AutoCloseable {
 
+    /**
+     * Captions per {@link #encodeAll} call when a memory bank is encoded from a corpus
+     * ({@code InMemoryMemoryBank.encode}, {@code MemoryBankBuild}): 256. Large enough for an encoder that sorts a
+     * call's texts by token length into length buckets (decap-onnx's {@code OnnxTextEncoder} on a text tower with a
+     * dynamic sequence axis) to run each bucket at nearly one length, small enough to report progress often.
+     */
+    int CORPUS_BATCH_SIZE = 256;
+
     /** Length of the embeddings this encoder returns (512 for ViT-B/32). */
     int dimension();
 
@@ -22,7 +30,10 @@ public interface TextEncoder extends AutoCloseable {
      */
     float[] encode(String text);
 
-    /** Encodes several texts, one embedding each, in order. Implementations that can batch should override it. */
+    /**
+     * Encodes several texts, one embedding each, in order. Implementations that can batch should override it;
+     * they may process the texts in any order (e.g. sorted by length) but return them in the caller's.
+     */
     default List<float[]> encodeAll(List<String> texts) {
         List<float[]> out = new ArrayList<>(texts.size());
         for (String text : texts) {

@@ -184,8 +184,9 @@ public final class InMemoryMemoryBank implements MemoryBank {
         }
 
         /**
-         * Encodes {@code captions} with {@code encoder}, in batches of 64 through {@link TextEncoder#encodeAll},
-         * and adds them in order.
+         * Encodes {@code captions} with {@code encoder}, in batches of {@link TextEncoder#CORPUS_BATCH_SIZE} (256)
+         * through {@link TextEncoder#encodeAll}, and adds them in order. Batches that large let an encoder that
+         * sorts by token length (length buckets) feed most captions at nearly their own length.
          *
          * @param progress told after each batch how many of these captions are done
          * @throws InvalidInputException if a caption is null or the encoder returns an unusable embedding
@@ -200,8 +201,9 @@ public final class InMemoryMemoryBank implements MemoryBank {
             ensureCapacity(this.captions.size() + captions.size());
             int total = captions.size();
             listener.progress(0, total);
-            for (int start = 0; start < total; start += 64) {
-                List<String> batch = captions.subList(start, Math.min(total, start + 64));
+            int step = TextEncoder.CORPUS_BATCH_SIZE;
+            for (int start = 0; start < total; start += step) {
+                List<String> batch = captions.subList(start, Math.min(total, start + step));
                 for (int i = 0; i < batch.size(); i++) {
                     if (batch.get(i) == null) {
                         throw new InvalidInputException("caption " + (start + i) + " is null; pass caption text");

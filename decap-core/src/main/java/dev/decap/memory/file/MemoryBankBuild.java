@@ -402,7 +402,7 @@ public final class MemoryBankBuild {
         private List<String> captions;
         private Path output;
         private VectorType type = VectorType.FP32;
-        private int batchSize = 64;
+        private int batchSize = TextEncoder.CORPUS_BATCH_SIZE;
         private int chunkSize = 4096;
         private boolean resume;
         private BuildProgress.Listener listener = BuildProgress.Listener.NONE;
@@ -440,7 +440,11 @@ public final class MemoryBankBuild {
             return this;
         }
 
-        /** Optional. Captions per {@link TextEncoder#encodeAll} call. Default: 64. */
+        /**
+         * Optional. Captions per {@link TextEncoder#encodeAll} call. Default: {@link TextEncoder#CORPUS_BATCH_SIZE}
+         * (256), which lets an encoder that sorts a call's captions by token length run them in length buckets.
+         * Recorded in the partial build: a resumed build must use the batch size it was started with.
+         */
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;

@@ -97,8 +97,8 @@ public final class MemoryCommand implements Runnable {
                 + "when there is none).")
         boolean resume;
 
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "64", description = "Captions per encoder "
-                + "call (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "256", description = "Captions per encoder "
+                + "call, sorted by length into buckets inside the encoder (default: ${DEFAULT-VALUE}).")
         int batch;
 
         @Option(names = "--chunk", paramLabel = "N", defaultValue = "4096", description = "Captions per "

@@ -50,7 +50,7 @@ class MemoryCommandTest {
         Path bank = dir.resolve("coco.dmb");
         CliRun build = CliRun.of("memory", "build", "--bundle", bundle.toString(), "--vocab", vocab.toString(),
                 "--corpus", corpus.toString(), "--out", bank.toString(), "--dtype", "fp16", "--resume",
-                "--chunk", "128");
+                "--batch", "64", "--chunk", "128");
         assertEquals(0, build.exitCode(), build.err());
         assertTrue(build.err().contains("encoded"), build.err());
         assertFalse(Files.exists(dir.resolve("coco.dmb.partial")));

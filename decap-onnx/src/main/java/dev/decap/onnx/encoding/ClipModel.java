@@ -51,15 +51,20 @@ final class ClipModel implements AutoCloseable {
     private final int dimension;
     private final int placeholderBatch;
     private final int contextLength;
+    private final boolean shortSequences;
 
     private ClipModel(GuardedSession session, ClipBinding binding, int dimension, int placeholderBatch,
-                      int contextLength) {
+                      int contextLength, boolean shortSequences) {
         this.session = session;
         this.binding = binding;
         this.dimension = dimension;
         this.placeholderBatch = placeholderBatch;
         this.contextLength = contextLength;
+        this.shortSequences = shortSequences;
     }
+
+    /** Largest difference between a short run and the full-context run of the same ids accepted at load. */
+    private static final float SHORT_RUN_TOLERANCE = 1e-4f;
 
     /** CLIP's token context: 77 positions, start and end markers included. */
     static final int DEFAULT_CONTEXT_LENGTH = 77;
@@ -81,7 +86,11 @@ final class ClipModel implements AutoCloseable {
                     contextLength, dimension);
             int context = binding.sequenceLength() > 0 ? binding.sequenceLength()
                     : contextLength > 0 ? contextLength : DEFAULT_CONTEXT_LENGTH;
-            ClipModel probe = new ClipModel(guarded, binding, binding.dimension(), 0, context);
+            // Hugging Face's text towers slice their position table, so any length up to the context works; a
+            // decap-layout tower with a dynamic axis is checked below before short runs are trusted.
+            boolean dynamic = binding.ids() != null && binding.sequenceLength() <= 0;
+            boolean shortRuns = dynamic && binding.layout() != ClipLayout.DECAP;
+            ClipModel probe = new ClipModel(guarded, binding, binding.dimension(), 0, context, shortRuns);
             int placeholders = 0;
             float[][] sample;
             if (binding.layout().combined()) {
@@ -91,7 +100,7 @@ final class ClipModel implements AutoCloseable {
                     LOG.debug("{} {} cannot run an empty placeholder batch ({}); using one placeholder item",
                             role, path, e.getMessage());
                     placeholders = 1;
-                    probe = new ClipModel(guarded, binding, binding.dimension(), 1, context);
+                    probe = new ClipModel(guarded, binding, binding.dimension(), 1, context, shortRuns);
                     sample = probe.runProbe();
                 }
             } else if (binding.dimension() < 0) {
@@ -108,9 +117,12 @@ final class ClipModel implements AutoCloseable {
                 throw new ModelException(role + " model " + path + " produced empty embeddings (dimension " + dim
                         + "); expected a [batch, D] embedding with D > 0");
             }
-            LOG.debug("loaded {} {} (layout {}, dimension {}, image size {}, sequence {})", role, path,
-                    binding.layout().id(), dim, binding.imageSize(), binding.sequenceLength());
-            return new ClipModel(guarded, binding, dim, placeholders, context);
+            if (dynamic && binding.layout() == ClipLayout.DECAP && tower == Tower.TEXT) {
+                shortRuns = probe.shortRunsMatchFullContext();
+            }
+            LOG.debug("loaded {} {} (layout {}, dimension {}, image size {}, sequence {}, short runs {})", role,
+                    path, binding.layout().id(), dim, binding.imageSize(), binding.sequenceLength(), shortRuns);
+            return new ClipModel(guarded, binding, dim, placeholders, context, shortRuns);
         } catch (InferenceException e) {
             guarded.close();
             throw new ModelException(role + " model " + path + " fails on a test input of the expected form ("
@@ -143,8 +155,54 @@ final class ClipModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a decap-layout tower with a dynamic sequence axis really takes short sequences: one three-token row
+     * run at its own length must give the full-context embedding. Exports that declare the axis dynamic but add a
+     * fixed 77-row position table fail or differ here and are always fed the full context. The ids 1, 2, 3 exist
+     * in any vocabulary (CLIP's BPE or a small word vocabulary) and put the largest id, where CLIP pools, inside
+     * the row.
+     */
+    private boolean shortRunsMatchFullContext() {
+        int[] ids = {1, 2, 3};
+        try (OrtSession.RunOptions quiet = new OrtSession.RunOptions()) {
+            quiet.setLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+            quiet.setRunTag("decap-probe");
+            float[] full = encodeIds(new int[][] {ids}, contextLength, quiet)[0];
+            float[] cut;
+            try {
+                cut = encodeIds(new int[][] {ids}, ids.length, quiet)[0];
+            } catch (InferenceException e) {
+                LOG.debug("{} {} declares a dynamic sequence axis but fails on {} tokens ({}); feeding {} tokens",
+                        session.role(), path(), ids.length, e.getMessage(), contextLength);
+                return false;
+            }
+            float scale = 1f;
+            float worst = 0f;
+            for (int i = 0; i < full.length; i++) {
+                scale = Math.max(scale, Math.abs(full[i]));
+                worst = Math.max(worst, Math.abs(full[i] - cut[i]));
+            }
+            boolean same = worst <= SHORT_RUN_TOLERANCE * scale;
+            if (!same) {
+                LOG.debug("{} {} declares a dynamic sequence axis but {} tokens differ from {} by {}; feeding {} "
+                        + "tokens", session.role(), path(), ids.length, contextLength, worst, contextLength);
+            }
+            return same;
+        } catch (OrtException e) {
+            throw new InferenceException("cannot create run options: " + e.getMessage(), e);
+        }
+    }
+
     ClipBinding binding() {
         return binding;
+    }
+
+    /**
+     * Whether text runs may be fed shorter than {@link #contextLength()}: the sequence axis is dynamic and the
+     * tower gives the full-context embedding at the text's own length (CLIP's causal mask and EOT pooling).
+     */
+    boolean shortSequences() {
+        return shortSequences;
     }
 
     int dimension() {
@@ -208,29 +266,46 @@ final class ClipModel implements AutoCloseable {
 
     /**
      * Runs token ids in CLIP's context form (start id, tokens, end id, zero padding). Rows may differ in length;
-     * they are padded with zeros to the model's fixed sequence length, or to the longest row where the model's
-     * sequence axis is dynamic. Because CLIP's text attention is causal and the embedding is read at the
+     * they are padded with zeros to the model's fixed sequence length, or, where {@link #shortSequences()}, to
+     * the longest row's last token. Because CLIP's text attention is causal and the embedding is read at the
      * end-of-text token, trailing padding does not change the result.
      */
     float[][] encodeIds(int[][] rows) {
-        return encodeIds(rows, null);
+        return encodeIds(rows, runLength(rows, true), null);
+    }
+
+    /**
+     * The sequence length a run of {@code rows} is fed at: the model's fixed length; else, where short runs
+     * are allowed and {@link #shortSequences()}, the longest row's token count; else the full context.
+     */
+    int runLength(int[][] rows, boolean allowShort) {
+        if (binding.sequenceLength() > 0) {
+            return binding.sequenceLength();
+        }
+        if (!allowShort || !shortSequences) {
+            return contextLength;
+        }
+        int len = 1;
+        for (int[] row : rows) {
+            len = Math.max(len, tokenCount(row));
+        }
+        return len;
+    }
+
+    /**
+     * Runs {@code rows} at sequence length {@code length}: each row's ids, then zeros up to {@code length}.
+     * The caller guarantees that every row's ids up to its last non-zero one fit in {@code length} and that the
+     * model takes that length (a fixed one, or {@link #shortSequences()}).
+     */
+    float[][] encodeIds(int[][] rows, int length) {
+        return encodeIds(rows, length, null);
     }
 
     private float[][] encodeIds(int[][] rows, OrtSession.RunOptions runOptions) {
-        int len = binding.sequenceLength();
-        if (len <= 0) {
-            if (binding.layout() == ClipLayout.DECAP) {
-                // decap's export adds a fixed 77-row position table: it always takes the full context.
-                len = contextLength;
-            } else {
-                // Hugging Face's text towers slice their position table, so only up to the longest row's last
-                // token is fed: the same result for much less work on short captions.
-                len = 1;
-                for (int[] row : rows) {
-                    len = Math.max(len, tokenCount(row));
-                }
-            }
-        }
+        return encodeIds(rows, runLength(rows, true), runOptions);
+    }
+
+    private float[][] encodeIds(int[][] rows, int len, OrtSession.RunOptions runOptions) {
         OrtEnvironment env = OrtSessions.environment();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
