@@ -117,15 +117,7 @@ public final class ClipPreprocessor {
         if (image == null) {
             throw new InvalidInputException("image is null; pass a decoded image (see ImageLoader)");
         }
-        if (dest == null) {
-            throw new InvalidInputException("destination array is null; pass an array of at least "
-                    + outputLength() + " floats");
-        }
-        if (offset < 0 || (long) offset + outputLength() > dest.length) {
-            throw new InvalidInputException("destination array too short: expected at least "
-                    + ((long) offset + outputLength()) + " floats (offset " + offset + " + " + outputLength()
-                    + "), found " + dest.length);
-        }
+        checkDestination(dest, offset);
         if (image.getWidth() <= 0 || image.getHeight() <= 0) {
             throw new InvalidInputException("image is empty (" + image.getWidth() + "x" + image.getHeight() + ")");
         }
