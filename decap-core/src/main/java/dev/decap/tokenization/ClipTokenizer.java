@@ -171,13 +171,14 @@ public final class ClipTokenizer implements Tokenizer {
      * The fixed-length form: start id, the ids, end id, zeros. Longer text is cut and its last id replaced by the
      * end id, as {@code clip.tokenize(text, context_length, truncate=True)}.
      *
-     * @throws InvalidInputException if {@code text} is null or {@code contextLength} is below 2
+     * @throws InvalidInputException if {@code text} is null or {@code contextLength} is outside
+     *         2..{@value Tokenizer#MAX_CONTEXT_LENGTH}
      */
     @Override
     public int[] encodeContext(String text, int contextLength) {
-        if (contextLength < 2) {
-            throw new InvalidInputException("context length must be at least 2 (start and end ids), found "
-                    + contextLength);
+        if (contextLength < 2 || contextLength > MAX_CONTEXT_LENGTH) {
+            throw new InvalidInputException("context length must be in 2.." + MAX_CONTEXT_LENGTH
+                    + " (start and end ids at least; CLIP uses 77), found " + contextLength);
         }
         String cleaned = ClipTextCleaner.clean(text);
         IdSink sink = new IdSink(cleaned, 1);
