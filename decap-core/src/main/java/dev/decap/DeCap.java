@@ -209,7 +209,7 @@ public final class DeCap implements AutoCloseable {
         ensureOpen();
         requireImageEncoder();
         requireArgument(imageBytes, "imageBytes", "the bytes of an image file (JPEG, PNG, GIF, BMP)");
-        return caption(imageLoader.decode(imageBytes, "image bytes"));
+        return caption(imageLoader.decode(imageBytes, "passed as bytes"));
     }
 
     /** Reads (fully, without closing it) and captions an image stream. */
@@ -217,7 +217,7 @@ public final class DeCap implements AutoCloseable {
         ensureOpen();
         requireImageEncoder();
         requireArgument(imageStream, "imageStream", "a stream of an image file (JPEG, PNG, GIF, BMP)");
-        return caption(imageLoader.decode(imageStream, "image stream"));
+        return caption(imageLoader.decode(imageStream, "read from the stream"));
     }
 
     /** Captions an image decoded by {@link ImageLoader#decode}. */

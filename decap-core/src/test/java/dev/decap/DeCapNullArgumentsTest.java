@@ -98,4 +98,17 @@ class DeCapNullArgumentsTest {
             decap.captionEmbedding(new float[] {1, 0, 0});
         }
     }
+
+    @Test
+    void image_bytes_and_stream_errors_read_as_one_phrase_without_a_doubled_word() {
+        try (DeCap decap = captioner()) {
+            ImageDecodingException bytes = assertThrows(ImageDecodingException.class, () -> decap.caption(new byte[0]));
+            assertTrue(bytes.getMessage().startsWith("image passed as bytes is empty"), bytes.getMessage());
+            ImageDecodingException stream = assertThrows(ImageDecodingException.class,
+                    () -> decap.caption(new java.io.ByteArrayInputStream(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                            11, 12, 13, 14, 15, 16})));
+            assertTrue(stream.getMessage().startsWith("image read from the stream "), stream.getMessage());
+            assertFalse(bytes.getMessage().contains("image image") || stream.getMessage().contains("image image"));
+        }
+    }
 }
