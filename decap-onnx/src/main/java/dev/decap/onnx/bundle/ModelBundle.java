@@ -145,6 +145,14 @@ public final class ModelBundle {
             throw new ModelException(where + ": tokenizer.eot_id " + tok.eotId() + " is outside the vocabulary of "
                     + tok.vocabSize());
         }
+        if (tok != null && tok.vocabulary() != null) {
+            try {
+                Path.of(tok.vocabulary());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ModelException(where + ": tokenizer.vocabulary " + quoted(tok.vocabulary())
+                        + " is not a valid file name (" + e.getReason() + ")", e);
+            }
+        }
         BundleManifest.Generation gen = m.generation();
         if (gen != null && gen.maxTokens() != null) {
             requirePositive(gen.maxTokens(), "generation.max_tokens", where);
@@ -169,7 +177,13 @@ public final class ModelBundle {
         if (entry == null || entry.path() == null || entry.path().isBlank()) {
             throw new ModelException(where + ": files." + key + " has no path");
         }
-        Path p = dir.resolve(entry.path()).normalize();
+        Path p;
+        try {
+            p = dir.resolve(entry.path()).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ModelException(where + ": files." + key + " path " + quoted(entry.path())
+                    + " is not a valid file path (" + e.getReason() + "); name a file inside the bundle directory", e);
+        }
         if (!p.startsWith(dir)) {
             throw new ModelException(where + ": files." + key + " path " + entry.path()
                     + " points outside the bundle directory; bundle files must be inside it");

@@ -150,6 +150,21 @@ class ModelBundleTest {
     }
 
     @Test
+    void a_nul_character_in_a_manifest_path_is_a_model_exception_naming_the_field() throws IOException {
+        ObjectNode m = TestBundles.write(dir, false);
+        String manifest = dir.resolve(ModelBundle.MANIFEST).toString();
+        ((ObjectNode) m.get("files").get("decoder")).put("path", "deco\u0000der.onnx");
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "files.decoder path", "not a valid file path");
+        ((ObjectNode) m.get("files").get("decoder")).put("path", "decoder.onnx");
+        ((ObjectNode) m.get("tokenizer")).put("vocabulary", "bpe\u0000.txt.gz");
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "tokenizer.vocabulary", "not a valid file name");
+    }
+
+    @Test
     void a_bundle_file_that_is_a_fifo_is_refused_at_once_naming_it() throws Exception {
         TestBundles.write(dir, false);
         Path decoder = dir.resolve("decoder.onnx");
