@@ -22,7 +22,6 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -56,6 +55,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       is closed and a derived captioner keeps working after the original is closed.</li>
  * </ul>
  * {@link #close()} is idempotent; a closed captioner throws {@link ClosedException}.
+ *
+ * <p><b>Null arguments:</b> every public method refuses a null argument (or a null element of a list) with
+ * {@link InvalidInputException} naming the parameter, never a bare {@link NullPointerException}. The one exception
+ * is {@link #withMemoryBank}, where null means "no memory" for a projector that reads none.
  *
  * <p><b>Vectors, checked and normalised once, here:</b> image embeddings (from the encoder or the caller) are
  * checked for their dimension and finiteness and L2-normalised once, then handed to the projector, whose contract
@@ -150,7 +153,7 @@ public final class DeCap implements AutoCloseable {
      */
     public DeCap withProjector(Projector projector) {
         ensureOpen();
-        Objects.requireNonNull(projector, "projector");
+        requireArgument(projector, "projector", "a Projector (e.g. Projectors.visual())");
         if (retrievalOnly) {
             throw new ConfigurationException("this captioner was built retrievalOnly(): it has no decoder, so a "
                     + "projector has nothing to feed; build a captioner with a decoder(..)");
@@ -170,7 +173,7 @@ public final class DeCap implements AutoCloseable {
      */
     public DeCap withDecodingOptions(DecodingOptions options) {
         ensureOpen();
-        Objects.requireNonNull(options, "options");
+        requireArgument(options, "options", OPTIONS_HINT);
         return derive(memoryBank, projector, options);
     }
 
@@ -189,6 +192,7 @@ public final class DeCap implements AutoCloseable {
 
     /** Captions a decoded image with the given decoding options. */
     public Caption caption(BufferedImage image, DecodingOptions options) {
+        requireArgument(options, "options", OPTIONS_HINT);
         return captionEmbedding(encode(image), options);
     }
 
@@ -204,14 +208,16 @@ public final class DeCap implements AutoCloseable {
     public Caption caption(byte[] imageBytes) {
         ensureOpen();
         requireImageEncoder();
-        return caption(imageLoader.decode(imageBytes, "image bytes"));
+        requireArgument(imageBytes, "imageBytes", "the bytes of an image file (JPEG, PNG, GIF, BMP)");
+        return caption(imageLoader.decode(imageBytes, "passed as bytes"));
     }
 
     /** Reads (fully, without closing it) and captions an image stream. */
     public Caption caption(InputStream imageStream) {
         ensureOpen();
         requireImageEncoder();
-        return caption(imageLoader.decode(imageStream, "image stream"));
+        requireArgument(imageStream, "imageStream", "a stream of an image file (JPEG, PNG, GIF, BMP)");
+        return caption(imageLoader.decode(imageStream, "read from the stream"));
     }
 
     /** Captions an image decoded by {@link ImageLoader#decode}. */
@@ -226,6 +232,7 @@ public final class DeCap implements AutoCloseable {
 
     /** Captions several images in one batch with the given decoding options. */
     public List<Caption> captionAll(List<BufferedImage> images, DecodingOptions options) {
+        requireArgument(options, "options", OPTIONS_HINT);
         requireNonEmpty(images, "images");
         return captionEmbeddings(encodeAll(images), options);
     }
@@ -253,25 +260,29 @@ public final class DeCap implements AutoCloseable {
      * projected). Useful when embeddings come from elsewhere, e.g. a batch job.
      */
     public Caption captionEmbedding(float[] imageEmbedding) {
+        requireArgument(imageEmbedding, "imageEmbedding", EMBEDDING_HINT);
         return captionEmbedding(imageEmbedding, decodingOptions);
     }
 
     /** Captions a precomputed CLIP image embedding with the given decoding options. */
     public Caption captionEmbedding(float[] imageEmbedding, DecodingOptions options) {
+        requireArgument(imageEmbedding, "imageEmbedding", EMBEDDING_HINT);
+        requireArgument(options, "options", OPTIONS_HINT);
         return captionEmbeddings(List.of(imageEmbedding), options).get(0);
     }
 
     /** Captions several precomputed embeddings in one batch. */
     public List<Caption> captionEmbeddings(List<float[]> imageEmbeddings, DecodingOptions options) {
         ensureOpen();
-        requireNonEmpty(imageEmbeddings, "image embeddings");
+        requireNonEmpty(imageEmbeddings, "imageEmbeddings");
+        requireArgument(options, "options", OPTIONS_HINT);
         return captionUnit(normalizeAll(imageEmbeddings), options);
     }
 
     /** The one path every caption takes: unit embeddings, checked and normalised once above, projected and decoded. */
     private List<Caption> captionUnit(List<float[]> unit, DecodingOptions options) {
         ensureOpen();
-        Objects.requireNonNull(options, "options");
+        requireArgument(options, "options", OPTIONS_HINT);
         if (decoder == null) {
             throw new ConfigurationException("this captioner was built retrievalOnly(): it has no decoder; "
                     + "use retrieve(..) or build it with a decoder(..)");
@@ -312,6 +323,7 @@ public final class DeCap implements AutoCloseable {
 
     /** Retrieval baseline for a precomputed image embedding. */
     public Caption retrieveEmbedding(float[] imageEmbedding) {
+        requireArgument(imageEmbedding, "imageEmbedding", EMBEDDING_HINT);
         MemoryHit hit = nearestCaptions(imageEmbedding, 1).get(0);
         return new Caption(hit.caption(), Caption.Method.RETRIEVED, new int[0], new float[0], hit.similarity(),
                 List.of(new Contribution(hit.index(), hit.caption(), hit.similarity(), 1f)));
@@ -320,6 +332,7 @@ public final class DeCap implements AutoCloseable {
     /** The {@code k} memory captions closest to an image embedding, most similar first. */
     public List<MemoryHit> nearestCaptions(float[] imageEmbedding, int k) {
         ensureOpen();
+        requireArgument(imageEmbedding, "imageEmbedding", EMBEDDING_HINT);
         if (memoryBank == null) {
             throw new ConfigurationException("this captioner has no memory bank; retrieval needs one: "
                     + "set memoryBank(..) on the builder, or derive withMemoryBank(..)");
@@ -342,6 +355,7 @@ public final class DeCap implements AutoCloseable {
      */
     public float[] encodeText(String text) {
         ensureOpen();
+        requireArgument(text, "text", "a string (it may be empty)");
         if (textEncoder == null) {
             throw new ConfigurationException("no text encoder configured; set textEncoder(..) on the builder");
         }
@@ -409,6 +423,7 @@ public final class DeCap implements AutoCloseable {
     private DecodedImage decode(Path imageFile) {
         ensureOpen();
         requireImageEncoder();
+        requireArgument(imageFile, "imageFile", "the path of an image file");
         return imageLoader.decode(imageFile);
     }
 
@@ -460,6 +475,20 @@ public final class DeCap implements AutoCloseable {
         if (closed.get()) {
             throw new ClosedException("this DeCap captioner is closed; build a new one");
         }
+    }
+
+    private static final String OPTIONS_HINT = "DecodingOptions (e.g. DecodingOptions.greedy(30))";
+    private static final String EMBEDDING_HINT = "a CLIP image embedding of this captioner's dimension";
+
+    /**
+     * The null policy of every public method: a null argument is an {@link InvalidInputException} naming the
+     * parameter and what to pass, never a bare {@link NullPointerException}.
+     */
+    private static <T> T requireArgument(T value, String parameter, String expected) {
+        if (value == null) {
+            throw new InvalidInputException(parameter + " is null; pass " + expected);
+        }
+        return value;
     }
 
     private static void requireNonEmpty(List<?> list, String what) {
@@ -562,7 +591,7 @@ public final class DeCap implements AutoCloseable {
          * captioner's behalf, e.g. a loaded model or a bank encoded for it. May be called several times.
          */
         public Builder owning(AutoCloseable resource) {
-            handedOver.add(Objects.requireNonNull(resource, "resource"));
+            handedOver.add(requireArgument(resource, "resource", "the resource the captioner should close"));
             return this;
         }
 

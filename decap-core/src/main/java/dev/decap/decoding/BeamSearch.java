@@ -30,7 +30,8 @@ final class BeamSearch {
      * Searches every prefix.
      *
      * @param width         beams kept per prefix, at least 1
-     * @param lengthPenalty exponent of the length normalisation; 0 ranks finished hypotheses by their plain sum
+     * @param lengthPenalty exponent of the length normalisation, within &plusmn;{@link DecodingOptions#MAX_LENGTH_PENALTY};
+     *                      0 ranks finished hypotheses by their plain sum
      * @return the best hypothesis of each prefix, in order; its score is the normalised score
      */
     public static List<Hypothesis> search(LanguageModel model, float[][] prefixes, SearchConstraints constraints,
@@ -38,8 +39,9 @@ final class BeamSearch {
         if (width < 1) {
             throw new ConfigurationException("beam width must be at least 1, found " + width);
         }
-        if (!Double.isFinite(lengthPenalty)) {
-            throw new ConfigurationException("lengthPenalty must be finite, found " + lengthPenalty);
+        if (!(Math.abs(lengthPenalty) <= DecodingOptions.MAX_LENGTH_PENALTY)) {
+            throw new ConfigurationException("lengthPenalty must be between -" + (int) DecodingOptions.MAX_LENGTH_PENALTY
+                    + " and " + (int) DecodingOptions.MAX_LENGTH_PENALTY + ", found " + lengthPenalty);
         }
         int n = prefixes.length;
         if (n == 0) {

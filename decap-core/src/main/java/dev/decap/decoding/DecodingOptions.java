@@ -7,7 +7,8 @@ import dev.decap.ConfigurationException;
  *
  * @param strategy      greedy (the DeCap paper's default) or beam search
  * @param beamWidth     beams kept at each step; 1 for greedy
- * @param lengthPenalty beam score = sum(log p) / length^lengthPenalty; 0 ranks by the plain sum
+ * @param lengthPenalty beam score = sum(log p) / length^lengthPenalty; 0 ranks by the plain sum; at most
+ *                      {@value #MAX_LENGTH_PENALTY} in magnitude
  * @param maxTokens     most tokens generated, the end-of-text token included (DeCap: 30)
  * @param minTokens     fewest tokens before end-of-text is allowed
  */
@@ -27,6 +28,12 @@ public record DecodingOptions(Strategy strategy, int beamWidth, double lengthPen
      * {@code max_positions - 1} (the bundle and the CLI check it when the captioner is built).
      */
     public static final int MAX_TOKENS = 1024;
+    /**
+     * The largest length penalty in magnitude: the valid range is &minus;10..10 (common values: 0 to 2). Within it the
+     * normalised score of a caption of at most {@link #MAX_TOKENS} tokens stays finite ({@code 1024^10} is about
+     * 10<sup>30</sup>); {@code -1e308} gave a score of &minus;Infinity.
+     */
+    public static final double MAX_LENGTH_PENALTY = 10;
 
     /** Greedy decoding of at most 30 tokens, as in the reference notebook. */
     public static final DecodingOptions DEFAULT = builder().build();
@@ -51,8 +58,9 @@ public record DecodingOptions(Strategy strategy, int beamWidth, double lengthPen
             throw new ConfigurationException("minTokens must be between 0 and maxTokens (" + maxTokens
                     + "), found " + minTokens);
         }
-        if (!Double.isFinite(lengthPenalty)) {
-            throw new ConfigurationException("lengthPenalty must be finite, found " + lengthPenalty);
+        if (!(Math.abs(lengthPenalty) <= MAX_LENGTH_PENALTY)) {
+            throw new ConfigurationException("lengthPenalty must be between -" + (int) MAX_LENGTH_PENALTY + " and "
+                    + (int) MAX_LENGTH_PENALTY + ", found " + lengthPenalty);
         }
     }
 

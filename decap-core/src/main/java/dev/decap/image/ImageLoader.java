@@ -106,6 +106,12 @@ public final class ImageLoader {
         if (path == null) {
             throw new InvalidInputException("image path is null; pass the path of an image file");
         }
+        // Only regular files: reading a FIFO or a device would block or never end.
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            throw new InvalidInputException("image path " + path + " is not a regular file ("
+                    + (Files.isDirectory(path) ? "a directory" : "a FIFO, device or socket")
+                    + "); pass the path of an image file");
+        }
         try {
             return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {

@@ -126,17 +126,33 @@ public final class InMemoryMemoryBank implements MemoryBank {
                 throw new ConfigurationException("dimension " + dimension + " conflicts with the entries added "
                         + "already: expected " + this.dimension + ", found " + dimension);
             }
+            checkExpectedSize(expectedSize, dimension);
             this.dimension = dimension;
             return this;
         }
 
-        /** Optional. How many entries will be added, to allocate the storage once. Default: grow as needed. */
+        /**
+         * Optional. How many entries will be added, to allocate the storage once. Default: grow as needed. The valid
+         * range is 0 up to what one array holds for the dimension: {@code expectedSize * dimension} at most
+         * 2<sup>31</sup>&minus;9 floats (e.g. 4,194,303 entries of 512 floats).
+         *
+         * @throws ConfigurationException if negative, or (once the dimension is known) too large for one array
+         */
         public Builder expectedSize(int expectedSize) {
             if (expectedSize < 0) {
                 throw new ConfigurationException("expectedSize must not be negative, found " + expectedSize);
             }
+            checkExpectedSize(expectedSize, dimension);
             this.expectedSize = expectedSize;
             return this;
+        }
+
+        private static void checkExpectedSize(int expectedSize, int dimension) {
+            if (dimension > 0 && (long) expectedSize * dimension > MAX_FLOATS) {
+                throw new ConfigurationException("expectedSize " + expectedSize + " is too large for one array of "
+                        + dimension + "-float embeddings: expected at most " + (MAX_FLOATS / dimension)
+                        + ", found " + expectedSize + "; split the corpus or use a memory-mapped bank");
+            }
         }
 
         /**
@@ -243,6 +259,7 @@ public final class InMemoryMemoryBank implements MemoryBank {
         }
 
         private void ensureCapacity(int entries) {
+            checkExpectedSize(expectedSize, dimension);
             long needed = (long) Math.max(entries, expectedSize) * dimension;
             if ((long) entries * dimension > MAX_FLOATS) {
                 throw new InvalidInputException("memory bank too large for one array: " + entries + " entries of "

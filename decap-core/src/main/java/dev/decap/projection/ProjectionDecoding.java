@@ -241,14 +241,18 @@ public final class ProjectionDecoding implements Projector {
 
         /**
          * Optional. Mix only the k most similar entries; 0 mixes all. Default: 0. The k entries come from a scan
-         * (exact) or, for banks whose {@link MemoryBank#prefersSearchForTopK()} is true, from their search.
+         * (exact) or, for banks whose {@link MemoryBank#prefersSearchForTopK()} is true, from their search. A value
+         * above the bank's size is clamped to it at use: {@link Integer#MAX_VALUE} mixes every entry.
          */
         public Builder topK(int topK) {
             this.topK = topK;
             return this;
         }
 
-        /** Optional. How many of the largest contributions each projection lists, 0 or more. Default: 10. */
+        /**
+         * Optional. How many of the largest contributions each projection lists, 0 or more. Default: 10. Clamped to
+         * the bank's size at use: {@link Integer#MAX_VALUE} lists every entry.
+         */
         public Builder maxContributions(int maxContributions) {
             this.maxContributions = maxContributions;
             return this;

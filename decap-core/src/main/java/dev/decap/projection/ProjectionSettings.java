@@ -10,8 +10,10 @@ import dev.decap.ConfigurationException;
  * <p>Immutable; validated on construction.
  *
  * @param temperature      the softmax temperature τ, finite and positive with a finite inverse (DeCap: 0.01)
- * @param topK             0 to mix every memory entry, or the number of most similar entries to mix
- * @param maxContributions how many of the largest contributions a projection lists, 0 or more
+ * @param topK             0 to mix every memory entry, or the number of most similar entries to mix; a value
+ *                         above the bank's size is clamped to it at use (so {@link Integer#MAX_VALUE} mixes all)
+ * @param maxContributions how many of the largest contributions a projection lists, 0 or more; clamped to the
+ *                         bank's size at use (so {@link Integer#MAX_VALUE} lists every entry)
  */
 public record ProjectionSettings(double temperature, int topK, int maxContributions) {
     /** DeCap's temperature τ. */

@@ -31,7 +31,7 @@ final class ClipPreTokenizer {
     static void split(String text, PieceConsumer piece) {
         int n = text.length();
         int i = 0;
-        while (i < n) {
+        while (i < n && !piece.full()) {
             int cp = text.codePointAt(i);
             int len = Character.charCount(cp);
             if (cp == '<') {
@@ -83,6 +83,11 @@ final class ClipPreTokenizer {
     @FunctionalInterface
     interface PieceConsumer {
         void accept(int start, int end);
+
+        /** True once the consumer needs no more pieces: splitting stops there. */
+        default boolean full() {
+            return false;
+        }
     }
 
     /** The pieces as strings (for tests and diagnostics; the tokenizer uses the allocation-free form). */

@@ -157,7 +157,7 @@ public final class ClipTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text) {
         String cleaned = ClipTextCleaner.clean(text);
-        IdSink sink = new IdSink(cleaned, 0);
+        IdSink sink = new IdSink(cleaned, 0, Integer.MAX_VALUE);
         ClipPreTokenizer.split(cleaned, sink);
         return Arrays.copyOf(sink.ids, sink.size);
     }
@@ -171,18 +171,24 @@ public final class ClipTokenizer implements Tokenizer {
      * The fixed-length form: start id, the ids, end id, zeros. Longer text is cut and its last id replaced by the
      * end id, as {@code clip.tokenize(text, context_length, truncate=True)}.
      *
-     * @throws InvalidInputException if {@code text} is null or {@code contextLength} is below 2
+     * @throws InvalidInputException if {@code text} is null or {@code contextLength} is outside
+     *         2..{@value Tokenizer#MAX_CONTEXT_LENGTH}
      */
     @Override
     public int[] encodeContext(String text, int contextLength) {
-        if (contextLength < 2) {
-            throw new InvalidInputException("context length must be at least 2 (start and end ids), found "
-                    + contextLength);
+        if (contextLength < 2 || contextLength > MAX_CONTEXT_LENGTH) {
+            throw new InvalidInputException("context length must be in 2.." + MAX_CONTEXT_LENGTH
+                    + " (start and end ids at least; CLIP uses 77), found " + contextLength);
         }
         String cleaned = ClipTextCleaner.clean(text);
-        IdSink sink = new IdSink(cleaned, 1);
+        // Pieces are tokenized left to right and each piece's ids depend on that piece alone, so once
+        // contextLength - 2 ids follow the start id the result is fixed: the rest of the text is not tokenized.
+        IdSink sink = new IdSink(cleaned, 1, contextLength - 1);
         sink.ids[0] = vocabulary.startOfText;
         ClipPreTokenizer.split(cleaned, sink);
+        if (sink.size > contextLength - 1) {
+            sink.size = contextLength - 1;
+        }
         sink.add(vocabulary.endOfText);
         int[] context = new int[contextLength];
         if (sink.size > contextLength) {
@@ -197,12 +203,19 @@ public final class ClipTokenizer implements Tokenizer {
     /** Collects the ids of the pieces of one text. */
     private final class IdSink implements ClipPreTokenizer.PieceConsumer {
         private final String text;
+        private final int limit;
         int[] ids = new int[32];
         int size;
 
-        IdSink(String text, int reserved) {
+        IdSink(String text, int reserved, int limit) {
             this.text = text;
             this.size = reserved;
+            this.limit = limit;
+        }
+
+        @Override
+        public boolean full() {
+            return size >= limit;
         }
 
         @Override
@@ -244,11 +257,21 @@ public final class ClipTokenizer implements Tokenizer {
         return ids;
     }
 
+    /** Pieces up to this many bytes use the simple quadratic form; longer ones the O(n log n) form. */
+    static final int LINKED_BPE_THRESHOLD = 48;
+
+    private int[] bytePairEncode(byte[] bytes) {
+        return bytes.length <= LINKED_BPE_THRESHOLD
+                ? bytePairEncodeSimple(vocabulary, bytes)
+                : bytePairEncodeLinked(vocabulary, bytes);
+    }
+
     /**
      * The reference {@code bpe()}: start from one symbol per byte (the last marked end-of-word), then repeatedly
-     * merge every occurrence, left to right, of the adjacent pair with the lowest merge rank.
+     * merge every occurrence, left to right, of the adjacent pair with the lowest merge rank. Quadratic in the
+     * piece's length; {@link #bytePairEncodeLinked} gives the same ids in O(n log n).
      */
-    private int[] bytePairEncode(byte[] bytes) {
+    static int[] bytePairEncodeSimple(ClipVocabulary vocabulary, byte[] bytes) {
         int length = bytes.length;
         int[] word = new int[length];
         for (int i = 0; i < length; i++) {
@@ -284,6 +307,148 @@ public final class ClipTokenizer implements Tokenizer {
             length = out;
         }
         return length == word.length ? word : Arrays.copyOf(word, length);
+    }
+
+    /**
+     * The same result as {@link #bytePairEncodeSimple} in O(n log n): the symbols form a linked list and every
+     * adjacent pair that is a merge sits in a min-heap keyed by (rank, position). Each round takes every entry of
+     * the lowest rank (all occurrences of one pair, since a rank names one pair) in position order and merges
+     * those still present left to right, exactly the reference's scan; the pairs that merging creates are pushed
+     * after the round (they hold the merged symbol, so none has the round's rank). Stale entries are skipped by
+     * checking the pair's rank again when it is taken.
+     */
+    static int[] bytePairEncodeLinked(ClipVocabulary vocabulary, byte[] bytes) {
+        int n = bytes.length;
+        int[] symbol = new int[n];
+        int[] next = new int[n];
+        int[] prev = new int[n];
+        for (int i = 0; i < n; i++) {
+            int b = bytes[i] & 0xFF;
+            symbol[i] = i == n - 1 ? vocabulary.byteSymbolEnd[b] : vocabulary.byteSymbol[b];
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        ClipVocabulary.MergeTable merges = vocabulary.merges;
+        LongHeap heap = new LongHeap(Math.max(16, n));
+        for (int i = 0; i + 1 < n; i++) {
+            int rank = merges.rank(symbol[i], symbol[i + 1]);
+            if (rank != Integer.MAX_VALUE) {
+                heap.push(((long) rank << 32) | i);
+            }
+        }
+        int[] round = new int[16];
+        int[] created = new int[16];
+        while (!heap.isEmpty()) {
+            int rank = (int) (heap.peek() >>> 32);
+            int count = 0;
+            while (!heap.isEmpty() && (int) (heap.peek() >>> 32) == rank) {
+                if (count == round.length) {
+                    round = Arrays.copyOf(round, count * 2);
+                }
+                round[count++] = (int) heap.pop();
+            }
+            int createdCount = 0;
+            int lastPosition = -1;
+            for (int k = 0; k < count; k++) {
+                int left = round[k];
+                if (left == lastPosition) {
+                    continue; // a duplicate entry of the same position
+                }
+                lastPosition = left;
+                int right = next[left];
+                if (symbol[left] < 0 || right < 0 || merges.rank(symbol[left], symbol[right]) != rank) {
+                    continue; // stale: consumed or changed by an earlier merge
+                }
+                symbol[left] = merges.merged(symbol[left], symbol[right]);
+                symbol[right] = -1;
+                int after = next[right];
+                next[left] = after;
+                if (after >= 0) {
+                    prev[after] = left;
+                }
+                if (createdCount + 2 > created.length) {
+                    created = Arrays.copyOf(created, created.length * 2);
+                }
+                created[createdCount++] = left;
+                if (prev[left] >= 0) {
+                    created[createdCount++] = prev[left];
+                }
+            }
+            for (int k = 0; k < createdCount; k++) {
+                int left = created[k];
+                int right = next[left];
+                if (symbol[left] >= 0 && right >= 0) {
+                    int r = merges.rank(symbol[left], symbol[right]);
+                    if (r != Integer.MAX_VALUE) {
+                        heap.push(((long) r << 32) | left);
+                    }
+                }
+            }
+        }
+        int length = 0;
+        for (int i = 0; i >= 0; i = next[i]) {
+            length++;
+        }
+        int[] out = new int[length];
+        int o = 0;
+        for (int i = 0; i >= 0; i = next[i]) {
+            out[o++] = symbol[i];
+        }
+        return out;
+    }
+
+    /** A binary min-heap of longs. */
+    private static final class LongHeap {
+        private long[] items;
+        private int size;
+
+        LongHeap(int capacity) {
+            items = new long[capacity];
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        long peek() {
+            return items[0];
+        }
+
+        void push(long value) {
+            if (size == items.length) {
+                items = Arrays.copyOf(items, size * 2);
+            }
+            int i = size++;
+            while (i > 0) {
+                int parent = (i - 1) >>> 1;
+                if (items[parent] <= value) {
+                    break;
+                }
+                items[i] = items[parent];
+                i = parent;
+            }
+            items[i] = value;
+        }
+
+        long pop() {
+            long top = items[0];
+            long last = items[--size];
+            int i = 0;
+            int half = size >>> 1;
+            while (i < half) {
+                int child = 2 * i + 1;
+                if (child + 1 < size && items[child + 1] < items[child]) {
+                    child++;
+                }
+                if (items[child] >= last) {
+                    break;
+                }
+                items[i] = items[child];
+                i = child;
+            }
+            items[i] = last;
+            return top;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------- decoding

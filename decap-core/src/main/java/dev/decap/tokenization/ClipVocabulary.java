@@ -138,6 +138,7 @@ final class ClipVocabulary {
         if (file == null) {
             throw new ModelException("CLIP vocabulary path is null; pass the path of bpe_simple_vocab_16e6.txt.gz");
         }
+        requireRegularFile(file, "CLIP vocabulary file");
         try (InputStream in = Files.newInputStream(file)) {
             return fromOpenAi(in, file.toString());
         } catch (NoSuchFileException e) {
@@ -260,7 +261,16 @@ final class ClipVocabulary {
         return (int) (long) (Long) value;
     }
 
+    /** Only regular files are read: a FIFO or a device would block or never end. */
+    private static void requireRegularFile(Path file, String what) {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new ModelException(what + " " + file + " is not a regular file ("
+                    + (Files.isDirectory(file) ? "a directory" : "a FIFO, device or socket") + "); pass the file itself");
+        }
+    }
+
     private static String readText(Path file, String what) {
+        requireRegularFile(file, "CLIP tokenizer file");
         try {
             return decodeUtf8(Files.readAllBytes(file), file.toString());
         } catch (NoSuchFileException e) {

@@ -138,13 +138,14 @@ public final class WordTokenizer implements Tokenizer {
      * {@code [SOT, ids..., EOT, 0, ...]} of length {@code contextLength}; the ids are truncated to
      * {@code contextLength - 2} so that EOT stays last.
      *
-     * @throws InvalidInputException if {@code text} is null or {@code contextLength} is below 2
+     * @throws InvalidInputException if {@code text} is null or {@code contextLength} is outside
+     *         2..{@value Tokenizer#MAX_CONTEXT_LENGTH}
      */
     @Override
     public int[] encodeContext(String text, int contextLength) {
-        if (contextLength < 2) {
-            throw new InvalidInputException("context length must be at least 2 (start and end ids), found "
-                    + contextLength);
+        if (contextLength < 2 || contextLength > MAX_CONTEXT_LENGTH) {
+            throw new InvalidInputException("context length must be in 2.." + MAX_CONTEXT_LENGTH
+                    + " (start and end ids at least; CLIP uses 77), found " + contextLength);
         }
         int[] ids = encode(text);
         int kept = Math.min(ids.length, contextLength - 2);

@@ -36,4 +36,17 @@ class DecodingOptionsTest {
         assertThrows(ConfigurationException.class,
                 () -> DecodingOptions.builder().beam(3).lengthPenalty(Double.NEGATIVE_INFINITY).build());
     }
+
+    @Test
+    void length_penalty_is_within_plus_or_minus_ten_so_that_scores_stay_finite() {
+        for (double penalty : new double[] {-1e308, 1e308, -10.5, 11}) {
+            ConfigurationException e = assertThrows(ConfigurationException.class,
+                    () -> DecodingOptions.builder().beam(3).lengthPenalty(penalty).build());
+            assertTrue(e.getMessage().contains("between -10 and 10"), e.getMessage());
+            assertTrue(e.getMessage().contains("found " + penalty), e.getMessage());
+        }
+        for (double penalty : new double[] {-10, -1, 0, 0.5, 2, 10}) {
+            assertEquals(penalty, DecodingOptions.builder().beam(3).lengthPenalty(penalty).build().lengthPenalty());
+        }
+    }
 }

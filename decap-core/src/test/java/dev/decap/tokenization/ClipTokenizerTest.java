@@ -115,6 +115,19 @@ class ClipTokenizerTest {
     }
 
     @Test
+    void context_length_above_the_documented_range_is_refused_naming_the_range_instead_of_running_out_of_memory() {
+        ClipTokenizer t = tokenizer();
+        for (int length : new int[] {Integer.MAX_VALUE, Tokenizer.MAX_CONTEXT_LENGTH + 1}) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> t.encodeContext("a dog", length));
+            assertTrue(e.getMessage().contains("2.." + Tokenizer.MAX_CONTEXT_LENGTH), e.getMessage());
+            assertTrue(e.getMessage().contains("found " + length), e.getMessage());
+        }
+        int[] largest = t.encodeContext("a dog", Tokenizer.MAX_CONTEXT_LENGTH);
+        assertEquals(Tokenizer.MAX_CONTEXT_LENGTH, largest.length);
+        assertEquals(49407, largest[3]);
+    }
+
+    @Test
     void unknown_ids_in_decode_are_named() {
         ClipTokenizer t = tokenizer();
         InvalidInputException high = assertThrows(InvalidInputException.class, () -> t.decode(new int[] {320, 49408}));

@@ -87,6 +87,14 @@ class WordTokenizerTest {
     }
 
     @Test
+    void context_length_above_the_documented_range_is_refused_naming_the_range() {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> TOKENIZER.encodeContext("a red circle", Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("2.." + Tokenizer.MAX_CONTEXT_LENGTH), e.getMessage());
+        assertEquals(Tokenizer.MAX_CONTEXT_LENGTH, TOKENIZER.encodeContext("a", Tokenizer.MAX_CONTEXT_LENGTH).length);
+    }
+
+    @Test
     void decode_drops_pad_and_markers_and_attaches_punctuation() {
         assertEquals("a red circle.", TOKENIZER.decode(new int[]{11, 2, 7, 4, 10, 12, 0, 0}));
         assertEquals("a <unk> circle", TOKENIZER.decode(new int[]{2, 1, 4}));

@@ -56,6 +56,26 @@ class InMemoryMemoryBankTest extends MemoryBankContractTest {
     }
 
     @Test
+    void an_expected_size_larger_than_one_array_holds_is_refused_instead_of_running_out_of_memory() {
+        // Dimension first: refused when expectedSize is set.
+        ConfigurationException early = assertThrows(ConfigurationException.class,
+                () -> InMemoryMemoryBank.builder().dimension(512).expectedSize(Integer.MAX_VALUE));
+        assertTrue(early.getMessage().contains("expectedSize"), early.getMessage());
+        assertTrue(early.getMessage().contains("expected at most " + (InMemoryMemoryBank.MAX_FLOATS / 512)),
+                early.getMessage());
+        // Dimension later: refused when it becomes known (by dimension() or the first entry), before allocating.
+        assertThrows(ConfigurationException.class,
+                () -> InMemoryMemoryBank.builder().expectedSize(Integer.MAX_VALUE).dimension(3));
+        ConfigurationException late = assertThrows(ConfigurationException.class,
+                () -> InMemoryMemoryBank.builder().expectedSize(Integer.MAX_VALUE).add("a", new float[] {1, 0, 0}));
+        assertTrue(late.getMessage().contains("expectedSize " + Integer.MAX_VALUE), late.getMessage());
+        // The largest size that fits is accepted (nothing is allocated until the first entry).
+        InMemoryMemoryBank.builder().dimension(512).expectedSize((int) (InMemoryMemoryBank.MAX_FLOATS / 512));
+        assertEquals(1, InMemoryMemoryBank.builder().expectedSize(1000).add("a", new float[] {1, 0, 0}).build()
+                .size());
+    }
+
+    @Test
     void an_empty_builder_cannot_build() {
         assertThrows(ConfigurationException.class, () -> InMemoryMemoryBank.builder().build());
     }

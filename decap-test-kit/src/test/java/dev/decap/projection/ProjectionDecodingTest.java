@@ -45,6 +45,30 @@ class ProjectionDecodingTest {
     }
 
     @Test
+    void top_k_and_max_contributions_of_integer_max_value_are_clamped_to_the_bank_and_behave_as_all() {
+        float[] query = TestVectors.unitGaussian(1, D, 31).get(0);
+        Projection all = ProjectionDecoding.builder().maxContributions(raw.size()).build().project(query, bank);
+        Projection huge = ProjectionDecoding.builder().maxContributions(Integer.MAX_VALUE).build()
+                .project(query, bank);
+        assertArrayEquals(all.vector(), huge.vector());
+        assertEquals(raw.size(), huge.contributions().size());
+        assertEquals(all.contributions(), huge.contributions());
+        Projection topAll = ProjectionDecoding.builder().topK(raw.size()).maxContributions(raw.size()).build()
+                .project(query, bank);
+        Projection topHuge = ProjectionDecoding.builder().topK(Integer.MAX_VALUE).maxContributions(Integer.MAX_VALUE)
+                .build().project(query, bank);
+        assertArrayEquals(topAll.vector(), topHuge.vector());
+        assertEquals(topAll.contributions(), topHuge.contributions());
+        for (int i = 0; i < D; i++) {
+            assertEquals(all.vector()[i], topHuge.vector()[i], 1e-5, "topK = all entries mixes what topK = 0 mixes");
+        }
+        // The settings record (shared with decap-nd4j) accepts the same values.
+        ProjectionSettings settings = new ProjectionSettings(0.01, Integer.MAX_VALUE, Integer.MAX_VALUE);
+        assertEquals(raw.size(), ProjectionDecoding.builder().settings(settings).build().project(query, bank)
+                .contributions().size());
+    }
+
+    @Test
     void projection_weights_sum_to_one() {
         List<float[]> small = TestVectors.gaussian(40, 8, 4);
         MemoryBank b = InMemoryMemoryBank.builder().addAll(TestVectors.captions(40), small).build();

@@ -9,19 +9,27 @@ package dev.decap.internal.kernels;
  * {@link #merge(TopK)} them.
  */
 public final class TopK {
+    /** Storage allocated up front; beyond it the arrays grow with the pairs actually kept. */
+    private static final int INITIAL_STORAGE = 1024;
+
     private final int capacity;
-    private final float[] scores;
-    private final int[] indices;
+    private float[] scores;
+    private int[] indices;
     private int size;
 
-    /** A collector of at most {@code capacity} pairs; zero keeps nothing. */
+    /**
+     * A collector of at most {@code capacity} pairs; zero keeps nothing. Storage grows with the pairs kept, so a
+     * capacity larger than the candidates (even {@link Integer#MAX_VALUE}) costs only what the candidates need and
+     * simply keeps them all.
+     */
     public TopK(int capacity) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity must not be negative, found " + capacity);
         }
         this.capacity = capacity;
-        this.scores = new float[capacity];
-        this.indices = new int[capacity];
+        int initial = Math.min(capacity, INITIAL_STORAGE);
+        this.scores = new float[initial];
+        this.indices = new int[initial];
     }
 
     /** Number of pairs kept. */
@@ -43,6 +51,11 @@ public final class TopK {
     /** Offers a candidate; returns whether it was kept. */
     public boolean offer(float score, int index) {
         if (size < capacity) {
+            if (size == scores.length) {
+                int grown = (int) Math.min(capacity, Math.max(16L, 2L * size));
+                scores = java.util.Arrays.copyOf(scores, grown);
+                indices = java.util.Arrays.copyOf(indices, grown);
+            }
             int i = size++;
             // Sift up: move weaker-or-equal parents down until the parent is weaker than the new pair.
             while (i > 0) {

@@ -15,6 +15,7 @@ import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -114,6 +115,12 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
     /** {@link #open(Path)} with mappings of at most {@code mapChunk} bytes (tests exercise several mappings). */
     static MemoryBankFile open(Path file, long mapChunk) {
         Path p = file.toAbsolutePath().normalize();
+        // Only regular files: opening a FIFO blocks until a writer appears, a device may never end.
+        if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw new InvalidInputException("memory bank " + p + " is not a regular file ("
+                    + (Files.isDirectory(p) ? "a directory" : "a FIFO, device or socket")
+                    + "); pass the path of a memory bank file built with `decap memory build`");
+        }
         FileChannel ch;
         try {
             ch = FileChannel.open(p, StandardOpenOption.READ);

@@ -245,11 +245,25 @@ public final class CaptionCommand implements Callable<Integer> {
 
     /** The captions of a memory file: one per line, stripped, blank lines skipped. */
     static List<String> readCaptions(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException("--memory file " + file + " is a directory; pass a text file of "
+                    + "captions, one per line");
+        }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new InvalidInputException("--memory file " + file + " is not a regular file (a FIFO, device or "
+                    + "socket); pass a text file of captions, one per line");
+        }
         if (!Files.isRegularFile(file)) {
             throw new InvalidInputException("--memory file " + file + " does not exist");
         }
-        List<String> captions = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
-                .map(String::strip).filter(s -> !s.isEmpty()).toList();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new InvalidInputException("--memory file " + file + " is not valid UTF-8 text; convert it to "
+                    + "UTF-8 (one caption per line)", e);
+        }
+        List<String> captions = lines.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
         if (captions.isEmpty()) {
             throw new InvalidInputException("--memory file " + file + " has no captions; write one per line");
         }

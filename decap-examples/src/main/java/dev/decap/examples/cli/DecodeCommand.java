@@ -51,7 +51,7 @@ public final class DecodeCommand implements Callable<Integer> {
     Integer beam;
 
     @Option(names = "--length-penalty", paramLabel = "A", defaultValue = "1.0",
-            description = "Beam length penalty: score = sum / length^A (default: ${DEFAULT-VALUE}).")
+            description = "Beam length penalty, -10..10: score = sum / length^A (default: ${DEFAULT-VALUE}).")
     double lengthPenalty;
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens, end-of-text included "
@@ -84,6 +84,11 @@ public final class DecodeCommand implements Callable<Integer> {
             DecodingOptions.Builder ob = DecodingOptions.builder().minTokens(minTokens)
                     .maxTokens(CaptionCommand.checkedMaxTokens(maxTokens, builder.bundle()));
             if (beam != null) {
+                if (!(Math.abs(lengthPenalty) <= DecodingOptions.MAX_LENGTH_PENALTY)) {
+                    throw new InvalidInputException("--length-penalty must be between -"
+                            + (int) DecodingOptions.MAX_LENGTH_PENALTY + " and "
+                            + (int) DecodingOptions.MAX_LENGTH_PENALTY + ", found " + lengthPenalty);
+                }
                 ob.beam(beam).lengthPenalty(lengthPenalty);
             }
             DecodingOptions options = ob.build();

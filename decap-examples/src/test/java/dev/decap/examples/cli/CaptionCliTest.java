@@ -183,6 +183,16 @@ class CaptionCliTest {
     }
 
     @Test
+    void a_memory_file_that_is_a_directory_or_not_utf8_is_named_as_such_in_one_line() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("captions"));
+        assertOneLineError(CliRun.of("caption", "--memory", folder.toString(), scene("d.png", 16).toString()), 1,
+                "--memory", folder.toString(), "is a directory");
+        Path latin1 = Files.write(dir.resolve("latin1.txt"), new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'});
+        assertOneLineError(CliRun.of("caption", "--memory", latin1.toString(), scene("e.png", 17).toString()), 1,
+                "--memory", latin1.toString(), "not valid UTF-8");
+    }
+
+    @Test
     void max_tokens_limits_the_caption_and_is_checked_against_the_decoder_positions() throws IOException {
         Path a = scene("a.png", 14);
         JsonNode o = lines(CliRun.of("caption", "--json", "--max-tokens", "3", a.toString())).get(0);

@@ -93,6 +93,18 @@ class DecodeCommandTest {
     }
 
     @Test
+    void a_length_penalty_outside_plus_or_minus_ten_is_refused_naming_the_flag() throws IOException {
+        Path bundle = CliRun.fixture("tiny/decap-bundle.json").getParent();
+        Path prefixes = dir.resolve("prefixes.f32");
+        goldenCases(CliRun.fixture("golden/decoder_tiny.json"), prefixes, "beam", true, 3, 1.0);
+        CliRun run = CliRun.of("decode", "--bundle", bundle.toString(), "--prefix", prefixes.toString(), "--beam", "3",
+                "--length-penalty", "-1e308");
+        assertEquals(1, run.exitCode(), run.err());
+        assertTrue(run.err().contains("error: --length-penalty must be between -10 and 10, found -1.0E308"), run.err());
+        assertTrue(!run.err().contains("\tat "), run.err());
+    }
+
+    @Test
     void decode_works_on_a_decoder_only_bundle_without_masking() throws IOException {
         Path bundle = CliRun.fixture("official-layout/decap-bundle.json").getParent();
         Path prefixes = dir.resolve("prefixes.f32");

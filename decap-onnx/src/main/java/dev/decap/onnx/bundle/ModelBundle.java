@@ -39,7 +39,9 @@ public final class ModelBundle {
     public static final String TOKENIZER_VOCABULARY = "tokenizer_vocabulary";
 
     private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            // Strict types: 1.5 where an integer is expected is refused, not read as 1.
+            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false);
 
     private final Path directory;
     private final BundleManifest manifest;
@@ -87,8 +89,8 @@ public final class ModelBundle {
         try {
             m = JSON.readValue(manifestFile.toFile(), BundleManifest.class);
         } catch (JsonProcessingException e) {
-            throw new ModelException("bundle manifest " + manifestFile + " is not valid JSON of the expected shape: "
-                    + e.getOriginalMessage(), e);
+            throw new ModelException("bundle manifest " + manifestFile + " is not valid JSON of the expected shape"
+                    + fieldOf(e) + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new ModelException("cannot read bundle manifest " + manifestFile + ": " + e.getMessage(), e);
         }
@@ -121,6 +123,9 @@ public final class ModelBundle {
         if (dec != null) {
             requirePositive(dec.prefixDim(), "decoder.prefix_dim", where);
             requirePositive(dec.vocabSize(), "decoder.vocab_size", where);
+            if (dec.maxPositions() != null) {
+                requirePositive(dec.maxPositions(), "decoder.max_positions", where);
+            }
             if (!dec.prefixDim().equals(m.embeddingDim())) {
                 throw new ModelException(where + ": decoder.prefix_dim must equal embedding_dim: expected "
                         + m.embeddingDim() + ", found " + dec.prefixDim());
@@ -140,6 +145,30 @@ public final class ModelBundle {
             throw new ModelException(where + ": tokenizer.eot_id " + tok.eotId() + " is outside the vocabulary of "
                     + tok.vocabSize());
         }
+        if (tok != null && tok.vocabulary() != null) {
+            try {
+                Path.of(tok.vocabulary());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ModelException(where + ": tokenizer.vocabulary " + quoted(tok.vocabulary())
+                        + " is not a valid file name (" + e.getReason() + ")", e);
+            }
+        }
+        BundleManifest.Generation gen = m.generation();
+        if (gen != null && gen.maxTokens() != null) {
+            requirePositive(gen.maxTokens(), "generation.max_tokens", where);
+            if (dec != null && dec.maxPositions() != null && gen.maxTokens() >= dec.maxPositions()) {
+                throw new ModelException(where + ": generation.max_tokens must be below decoder.max_positions "
+                        + "(position 0 is the prefix): expected at most " + (dec.maxPositions() - 1) + ", found "
+                        + gen.maxTokens());
+            }
+        }
+        if (gen != null && gen.eotId() != null) {
+            int vocabulary = tok != null && tok.vocabSize() != null ? tok.vocabSize() : 49408;
+            if (gen.eotId() < 0 || gen.eotId() >= vocabulary) {
+                throw new ModelException(where + ": generation.eot_id " + gen.eotId() + " is outside the "
+                        + "tokenizer's vocabulary of " + vocabulary + " ids (0.." + (vocabulary - 1) + ")");
+            }
+        }
         return new ModelBundle(dir, m, Map.copyOf(files), map);
     }
 
@@ -148,10 +177,20 @@ public final class ModelBundle {
         if (entry == null || entry.path() == null || entry.path().isBlank()) {
             throw new ModelException(where + ": files." + key + " has no path");
         }
-        Path p = dir.resolve(entry.path()).normalize();
+        Path p;
+        try {
+            p = dir.resolve(entry.path()).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ModelException(where + ": files." + key + " path " + quoted(entry.path())
+                    + " is not a valid file path (" + e.getReason() + "); name a file inside the bundle directory", e);
+        }
         if (!p.startsWith(dir)) {
             throw new ModelException(where + ": files." + key + " path " + entry.path()
                     + " points outside the bundle directory; bundle files must be inside it");
+        }
+        if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw new ModelException("bundle file " + key + " (" + p + ") is not a regular file (a directory, FIFO "
+                    + "or device); bundle files must be regular files: copy the bundle again");
         }
         if (!Files.isRegularFile(p)) {
             throw new ModelException("bundle file " + key + " (" + p + ") is missing; the bundle is incomplete: "
@@ -217,6 +256,22 @@ public final class ModelBundle {
             map[i] = v.intValue();
         }
         return map;
+    }
+
+    /** " at field a.b" for a JSON mapping error with a path, else "". */
+    private static String fieldOf(JsonProcessingException e) {
+        if (!(e instanceof com.fasterxml.jackson.databind.JsonMappingException mapping) || mapping.getPath().isEmpty()) {
+            return "";
+        }
+        StringBuilder field = new StringBuilder();
+        for (com.fasterxml.jackson.databind.JsonMappingException.Reference r : mapping.getPath()) {
+            if (r.getFieldName() != null) {
+                field.append(field.length() > 0 ? "." : "").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                field.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return " at field " + field;
     }
 
     private static void requirePositive(Integer v, String field, String where) {

@@ -109,6 +109,81 @@ class ModelBundleTest {
     }
 
     @Test
+    void manifest_integers_are_strict_and_generation_limits_are_checked_naming_the_field_and_the_bundle()
+            throws IOException {
+        ObjectNode m = TestBundles.write(dir, false);
+        String manifest = dir.resolve(ModelBundle.MANIFEST).toString();
+        ((ObjectNode) m.get("generation")).put("max_tokens", 1.5);
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "generation.max_tokens");
+
+        ((ObjectNode) m.get("generation")).put("max_tokens", 40);
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "generation.max_tokens", "decoder.max_positions", "expected at most 39, found 40");
+        ((ObjectNode) m.get("generation")).put("max_tokens", Integer.MAX_VALUE);
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "generation.max_tokens");
+        ((ObjectNode) m.get("generation")).put("max_tokens", 0);
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "generation.max_tokens must be a positive integer, found 0");
+        ((ObjectNode) m.get("generation")).put("max_tokens", 39);
+
+        ((ObjectNode) m.get("decoder")).put("max_positions", 0);
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "decoder.max_positions must be a positive integer, found 0");
+        ((ObjectNode) m.get("decoder")).put("max_positions", 40);
+
+        for (int eot : new int[] {-1, 49408, Integer.MAX_VALUE}) {
+            ((ObjectNode) m.get("generation")).put("eot_id", eot);
+            TestBundles.save(dir, m);
+            assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                    "generation.eot_id " + eot, "49408");
+        }
+        ((ObjectNode) m.get("generation")).put("eot_id", 49407);
+        TestBundles.save(dir, m);
+        assertEquals(39, ModelBundle.open(dir).maxTokens());
+    }
+
+    @Test
+    void a_nul_character_in_a_manifest_path_is_a_model_exception_naming_the_field() throws IOException {
+        ObjectNode m = TestBundles.write(dir, false);
+        String manifest = dir.resolve(ModelBundle.MANIFEST).toString();
+        ((ObjectNode) m.get("files").get("decoder")).put("path", "deco\u0000der.onnx");
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "files.decoder path", "not a valid file path");
+        ((ObjectNode) m.get("files").get("decoder")).put("path", "decoder.onnx");
+        ((ObjectNode) m.get("tokenizer")).put("vocabulary", "bpe\u0000.txt.gz");
+        TestBundles.save(dir, m);
+        assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
+                "tokenizer.vocabulary", "not a valid file name");
+    }
+
+    @Test
+    void a_bundle_file_that_is_a_fifo_is_refused_at_once_naming_it() throws Exception {
+        TestBundles.write(dir, false);
+        Path decoder = dir.resolve("decoder.onnx");
+        Files.delete(decoder);
+        Process p;
+        try {
+            p = new ProcessBuilder("mkfifo", decoder.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("mkfifo is not available: " + e.getMessage());
+            return;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)
+                && p.exitValue() == 0, "mkfifo could not make a FIFO here");
+        ModelException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(20), () -> assertThrows(ModelException.class, () -> ModelBundle.open(dir)));
+        assertMentions(e, "decoder", "not a regular file");
+    }
+
+    @Test
     void a_manifest_that_disagrees_with_the_decoder_model_is_refused() throws IOException {
         ObjectNode m = TestBundles.write(dir, false);
         int vocab = m.get("decoder").get("vocab_size").asInt();
