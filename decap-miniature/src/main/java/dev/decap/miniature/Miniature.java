@@ -345,18 +345,12 @@ public final class Miniature {
          * Extracts the model if needed and builds the captioner.
          *
          * @throws ConfigurationException if both a memory bank and captions, or both a beam and decoding options,
-         *                                were given, or the beam width is below 1
+         *                                were given, or the beam width is outside 1..{@value DecodingOptions#MAX_BEAM_WIDTH}
          * @throws ModelException         if the model is not on the classpath or fails its checksums
          */
         public DeCap build() {
-            if (memoryBank != null && memoryCaptions != null) {
-                throw new ConfigurationException("give either memoryBank(..) or memoryCaptions(..), not both");
-            }
             if (beam != null && decodingOptions != null) {
                 throw new ConfigurationException("give either beam(..) or decodingOptions(..), not both");
-            }
-            if (beam != null && beam < 1) {
-                throw new ConfigurationException("beam width must be at least 1, found " + beam);
             }
             OnnxDeCap.Builder b = onnxBuilder().projector(projector).memoryProgress(memoryProgress);
             if (onnxOptions != null) {
@@ -368,11 +362,9 @@ public final class Miniature {
             } else {
                 b.decodingOptions(decodingOptions);
             }
-            if (memoryBank != null) {
-                b.memoryBank(memoryBank);
-            } else {
-                b.memoryCaptions(memoryCaptions != null ? memoryCaptions : Miniature.memoryCaptions());
-            }
+            // OnnxDeCap refuses a bank and captions together; DecodingOptions checks the beam width's range
+            b.memoryBank(memoryBank);
+            b.memoryCaptions(memoryCaptions != null || memoryBank != null ? memoryCaptions : Miniature.memoryCaptions());
             return b.build();
         }
     }
