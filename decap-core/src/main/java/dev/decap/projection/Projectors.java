@@ -99,7 +99,17 @@ public final class Projectors {
                 + "(e.g. dev.decap:decap-nd4j for \"nd4j\"), or use \"java\" for the pure-Java projector");
     }
 
+    /** The providers on the classpath, found once: the classpath does not change while the library runs. */
     private static List<ProjectorProvider> loadProviders() {
+        return Providers.ALL;
+    }
+
+    /** Lazily initialised holder: {@code ServiceLoader} scans the classpath on first use only. */
+    private static final class Providers {
+        static final List<ProjectorProvider> ALL = List.copyOf(scan());
+    }
+
+    private static List<ProjectorProvider> scan() {
         List<ProjectorProvider> found = new ArrayList<>();
         ServiceLoader<ProjectorProvider> loader = ServiceLoader.load(ProjectorProvider.class,
                 Projectors.class.getClassLoader());
