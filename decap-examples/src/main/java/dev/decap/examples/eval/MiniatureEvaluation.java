@@ -5,10 +5,8 @@ import dev.decap.DeCap;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.examples.Strategy;
 import dev.decap.examples.eval.MiniatureWorld.Scene;
-import dev.decap.memory.MemoryBank;
 import dev.decap.miniature.Miniature;
-import dev.decap.onnx.bundle.ModelBundle;
-import dev.decap.onnx.encoding.OnnxImageEncoder;
+import dev.decap.onnx.bundle.DecapModel;
 
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
@@ -166,28 +164,22 @@ public final class MiniatureEvaluation {
             images.add(MiniatureWorld.render(s));
             references.put(Long.toString(s.seed()), MiniatureWorld.captions(s, REFERENCES));
         }
-        ModelBundle bundle = ModelBundle.open(Miniature.bundleDirectory());
-        List<float[]> embeddings;
-        try (OnnxImageEncoder encoder = OnnxImageEncoder.builder().model(bundle.imageEncoderFile().orElseThrow())
-                .preprocessor(bundle.imagePreprocessor()).dimension(bundle.embeddingDimension())
-                .build()) {
-            embeddings = encoder.encodeAll(images);
-        }
         List<Row> rows = new ArrayList<>();
-        MemoryBank bank = null;
-        for (Strategy strategy : settings.strategies()) {
-            Miniature.Builder mb = Miniature.builder().projector(strategy.projector(0));
-            if (bank != null) {
-                mb.memoryBank(bank);
-            }
-            try (DeCap decap = mb.build()) {
-                bank = decap.memoryBank();
-                for (int beam : strategy == Strategy.RETRIEVAL ? List.of(1) : settings.beams()) {
-                    DecodingOptions options = beam == 1 ? DecodingOptions.greedy(bundle.maxTokens())
-                            : DecodingOptions.builder().beam(beam).maxTokens(bundle.maxTokens()).build();
-                    List<Caption> captions = strategy.caption(decap, embeddings, options);
-                    rows.add(row(strategy, beam, scenes, captions.stream().map(Caption::text).toList(), references,
-                            scorer));
+        // One load (bundle hash, sessions) and one memory encoding; each strategy is a cheap projector swap.
+        try (DecapModel model = Miniature.onnxBuilder().load();
+             DeCap base = model.captioner().memoryBank(model.encodeMemory(Miniature.memoryCaptions(), null))
+                     .build()) {
+            int maxTokens = model.bundle().maxTokens();
+            List<float[]> embeddings = model.imageEncoder().orElseThrow().encodeAll(images);
+            for (Strategy strategy : settings.strategies()) {
+                try (DeCap decap = base.withProjector(strategy.projector(0))) {
+                    for (int beam : strategy == Strategy.RETRIEVAL ? List.of(1) : settings.beams()) {
+                        DecodingOptions options = beam == 1 ? DecodingOptions.greedy(maxTokens)
+                                : DecodingOptions.builder().beam(beam).maxTokens(maxTokens).build();
+                        List<Caption> captions = strategy.caption(decap, embeddings, options);
+                        rows.add(row(strategy, beam, scenes, captions.stream().map(Caption::text).toList(),
+                                references, scorer));
+                    }
                 }
             }
         }
