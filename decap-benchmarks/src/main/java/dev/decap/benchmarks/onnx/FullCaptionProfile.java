@@ -31,7 +31,7 @@ import java.util.Random;
  * running right after another (thread-pool hand-over, spinning threads) shows as the difference.
  *
  * <pre>
- * java -Xmx6g -cp decap-onnx/target/test-classes:decap-examples/target/decap.jar \
+ * java -Xmx6g -cp decap-benchmarks/target/decap-benchmarks.jar \
  *     dev.decap.benchmarks.onnx.FullCaptionProfile tools/out/full --shared ../shared/data [--memory 500000]
  *     [--threads 2] [--spinning ALWAYS|NEVER|DECODER_ONLY] [--reps 7]
  * </pre>
