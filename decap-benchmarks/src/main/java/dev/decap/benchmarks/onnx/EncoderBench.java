@@ -12,10 +12,8 @@ import java.util.List;
 /**
  * Throughput of the ONNX encoders, one item per call against batched calls. Run on demand, e.g.
  * <pre>
- * ./mvnw -B -o -q test-compile -pl decap-onnx -am
- * M=~/.m2/repository
- * java -cp "decap-onnx/target/test-classes:decap-onnx/target/classes:decap-core/target/classes:\
- * $M/com/microsoft/onnxruntime/onnxruntime/1.24.1/onnxruntime-1.24.1.jar:$M/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar" \
+ * ./mvnw -B -o -q -pl decap-benchmarks -am package -DskipTests
+ * java -cp decap-benchmarks/target/decap-benchmarks.jar \
  *   dev.decap.benchmarks.onnx.EncoderBench IMAGE_MODEL TEXT_MODEL BPE_VOCAB [items] [batch] [intraOpThreads]
  * </pre>
  * Prints items per second; the first pass of each mode is a warm-up and is not reported.

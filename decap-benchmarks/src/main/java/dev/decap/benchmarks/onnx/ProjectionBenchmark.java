@@ -33,11 +33,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Run (on demand, never in the build), from the repository root:
  * <pre>
- * ./mvnw -B -o -q -pl decap-onnx -am test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
- *     -Dexec.executable=sh "-Dexec.args=-c 'mkdir -p target &amp;&amp; echo %classpath &gt; target/bench.classpath'" \
- *     -Dexec.classpathScope=test
+ * ./mvnw -B -o -q -pl decap-benchmarks -am package -DskipTests
  * java -cp decap-benchmarks/target/decap-benchmarks.jar dev.decap.benchmarks.onnx.ProjectionBenchmark -p size=100000
- * java -cp decap-benchmarks/target/decap-benchmarks.jar dev.decap.benchmarks.onnx.ProjectionBenchmark -p size=1000000  *     -wi 1 -w 1 -i 2 -r 1
+ * java -cp decap-benchmarks/target/decap-benchmarks.jar dev.decap.benchmarks.onnx.ProjectionBenchmark -p size=1000000 \
+ *     -wi 1 -w 1 -i 2 -r 1
  * </pre>
  * Any JMH options may follow, e.g. {@code -p batch=1}. The forked JVM gets {@code -Xmx8g}: a 1M bank is 2 GB on the
  * heap plus a 2 GB off-heap copy for ND4J. Results and the machine are in docs/memory-and-projection.md.
