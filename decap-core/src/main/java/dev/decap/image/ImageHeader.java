@@ -9,8 +9,8 @@ import java.util.Arrays;
  * (checked against the pixel limit), and the few facts that decide which Pillow mode the pixels get.
  *
  * @param format           the container format
- * @param width            width in pixels (for GIF: the logical screen)
- * @param height           height in pixels (for GIF: the logical screen)
+ * @param width            width in pixels (for GIF: the logical screen, enlarged to hold the first frame)
+ * @param height           height in pixels (for GIF: as the width)
  * @param bitDepth         PNG bit depth, BMP bits per pixel, JPEG sample precision; 8 for GIF
  * @param colourType       PNG colour type; JPEG component count; BMP compression; otherwise 0
  * @param exifOrientation  JPEG EXIF orientation 1..8, or 0 when absent
@@ -137,37 +137,10 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
     }
 
     private static ImageHeader gif(byte[] b, String name) {
-        int w = checkedSize(u16le(b, 6), name, "the GIF screen width");
-        int h = checkedSize(u16le(b, 8), name, "the GIF screen height");
-        int flags = u8(b, 10);
-        int p = 13;
-        if ((flags & 0x80) != 0) {
-            p += 3 << ((flags & 7) + 1);
-        }
-        int transparent = -1;
-        while (true) {
-            int block = u8(b, p);
-            if (block == 0x21) {
-                int label = u8(b, p + 1);
-                p += 2;
-                if (label == 0xF9 && u8(b, p) >= 4 && (u8(b, p + 1) & 1) != 0) {
-                    transparent = u8(b, p + 4);
-                }
-                int len;
-                while ((len = u8(b, p)) != 0) {
-                    p += len + 1;
-                }
-                p++;
-            } else if (block == 0x2C) {
-                int left = u16le(b, p + 1);
-                int top = u16le(b, p + 3);
-                int fw = checkedSize(u16le(b, p + 5), name, "the GIF frame width");
-                int fh = checkedSize(u16le(b, p + 7), name, "the GIF frame height");
-                return new ImageHeader(Format.GIF, w, h, 8, 0, 0, left, top, fw, fh, transparent, false);
-            } else {
-                throw bad(name, "the GIF has no image before byte " + p);
-            }
-        }
+        // Walked as Pillow walks it; a frame beyond the logical screen enlarges the image.
+        GifDecoder.Frame f = GifDecoder.parse(b, name);
+        return new ImageHeader(Format.GIF, f.width(), f.height(), 8, 0, 0, f.left(), f.top(), f.frameWidth(),
+                f.frameHeight(), f.transparent(), false);
     }
 
     private static ImageHeader bmp(byte[] b, String name) {
@@ -217,6 +190,9 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
             }
             if (marker == 0xD9 || marker == 0xDA) {
                 break;
+            }
+            if (marker == 0xD8) {
+                throw bad(name, "a second JPEG start-of-image marker at byte " + p);
             }
             int len = u16be(b, p + 2);
             if (len < 2) {

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.color.ColorSpace;
@@ -22,11 +23,13 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Decodes JPEG, PNG, GIF and BMP files into {@link BufferedImage}s that hold the same pixel values Pillow 9.4
@@ -64,12 +67,19 @@ public final class ImageLoader {
 
     private static final String FORMATS = "JPEG, PNG, GIF or BMP";
 
+    /** The most samples one Java array holds (the decoded pixels of an image live in one array). */
+    static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final long maxPixels;
     private final boolean applyExifOrientation;
+    private final boolean strict;
+    private final Duration decodeDeadline;
 
     private ImageLoader(Builder b) {
         this.maxPixels = b.maxPixels;
         this.applyExifOrientation = b.applyExifOrientation;
+        this.strict = b.strict;
+        this.decodeDeadline = b.decodeDeadline;
     }
 
     /** A builder with the defaults of {@link #defaults()}. */
@@ -90,6 +100,19 @@ public final class ImageLoader {
     /** Whether JPEGs are turned upright by their EXIF orientation. */
     public boolean applyExifOrientation() {
         return applyExifOrientation;
+    }
+
+    /**
+     * Whether damaged images that Pillow decodes anyway (corrupt JPEG data libjpeg warns about, a PNG whose image
+     * data ends early or whose IDAT CRC is wrong) are refused rather than decoded with a logged warning.
+     */
+    public boolean strict() {
+        return strict;
+    }
+
+    /** The longest one decode may take, if a deadline is set. */
+    public Optional<Duration> decodeDeadline() {
+        return Optional.ofNullable(decodeDeadline);
     }
 
     /**
@@ -198,10 +221,23 @@ public final class ImageLoader {
         return decode(readStream(stream, label), label);
     }
 
-    private record Decoded(PilPixels pixels, int orientation, String label, long width, long height) {
+    private record Decoded(PilPixels pixels, int orientation, String label, long width, long height,
+                           List<String> damage) {
+    }
+
+    /**
+     * Decodes and returns the damage found (what Pillow tolerates), without logging it or refusing it in strict
+     * mode; for tests.
+     */
+    List<String> damageOf(byte[] bytes, String name) {
+        return decodeRaw(bytes, name, false).damage;
     }
 
     private Decoded decodeRaw(byte[] bytes, String name) {
+        return decodeRaw(bytes, name, true);
+    }
+
+    private Decoded decodeRaw(byte[] bytes, String name, boolean judgeDamage) {
         String label = name == null ? "<unnamed>" : name;
         if (bytes == null) {
             throw new InvalidInputException("image bytes of " + label + " are null; pass the bytes of an image file");
@@ -219,21 +255,31 @@ public final class ImageLoader {
                     + hexStart(bytes) + "); pass a " + FORMATS + " file");
         }
         ImageHeader header = ImageHeader.parse(format, bytes, label);
-        checkPixels(label, header.width(), header.height());
-        if (format == ImageHeader.Format.GIF) {
-            checkPixels(label, header.frameWidth(), header.frameHeight());
-        }
+        checkPixels(label, header);
+        DecodeDeadline deadline = DecodeDeadline.startingNow(decodeDeadline);
+        List<String> damage = new ArrayList<>();
         try {
             PilPixels pixels;
             try {
-                pixels = decode(bytes, header, label);
+                pixels = decode(bytes, header, label, deadline, damage);
             } catch (ImageDecodingException e) {
                 throw e;
             } catch (IOException | RuntimeException e) {
                 throw new ImageDecodingException("cannot decode image " + label + " as " + format + ": "
                         + describe(e) + "; the file is truncated or corrupt", e);
             }
-            return new Decoded(pixels, header.exifOrientation(), label, header.width(), header.height());
+            if (judgeDamage && !damage.isEmpty()) {
+                String what = String.join("; ", damage);
+                if (strict) {
+                    throw new ImageDecodingException("image " + label + " is damaged (" + what + "); it is refused"
+                            + " because the loader is strict (Pillow would decode it; build the loader without"
+                            + " strict(true), or drop --strict-images, to decode it anyway)");
+                }
+                LOG.warn("image {} is damaged ({}); decoded as Pillow decodes it (ImageLoader.builder().strict(true)"
+                        + " refuses such images)", label, what);
+            }
+            return new Decoded(pixels, header.exifOrientation(), label, header.width(), header.height(),
+                    List.copyOf(damage));
         } catch (OutOfMemoryError e) {
             throw outOfMemory(label, header.width(), header.height(), e);
         }
@@ -260,12 +306,32 @@ public final class ImageLoader {
         return load(readStream(stream, label), label);
     }
 
-    private void checkPixels(String name, long w, long h) {
+    private void checkPixels(String name, ImageHeader header) {
+        long w = header.width();
+        long h = header.height();
         if (w * h > maxPixels) {
             throw new ImageDecodingException("image " + name + " is " + w + "x" + h + " = " + (w * h)
-                    + " pixels, over the limit of " + maxPixels
-                    + "; raise ImageLoader.builder().maxPixels(..) if this is intended");
+                    + " pixels, over the limit of " + maxPixels + " pixels; it is refused from its header, before"
+                    + " decoding; raise ImageLoader.builder().maxPixels(..) (CLI: --max-pixels) if such images are"
+                    + " intended");
         }
+        long samples = w * h * samplesPerPixel(header);
+        if (samples > MAX_ARRAY) {
+            throw new ImageDecodingException("image " + name + " is " + w + "x" + h + " = " + (w * h)
+                    + " pixels, too large to decode at all: its pixels need " + samples + " samples in one array,"
+                    + " more than a Java array holds (" + MAX_ARRAY + "); it is refused from its header; resize it"
+                    + " below " + (MAX_ARRAY / samplesPerPixel(header)) + " pixels");
+        }
+    }
+
+    /** Samples per pixel of the decoded raster (the widest of the decoder's and the loader's own arrays). */
+    private static int samplesPerPixel(ImageHeader header) {
+        return switch (header.format()) {
+            case PNG -> PngInspector.channels(header.colourType()) + (header.colourType() == 4 ? 2 : 0);
+            case JPEG -> Math.max(1, header.colourType());
+            case GIF -> 1;
+            case BMP -> header.bitDepth() <= 8 ? 1 : 4;
+        };
     }
 
     private static String hexStart(byte[] bytes) {
@@ -286,7 +352,50 @@ public final class ImageLoader {
     }
 
     /** The decoded image of the given format, in the Pillow mode Pillow 9.4 would give it. */
-    private static PilPixels decode(byte[] bytes, ImageHeader header, String name) throws IOException {
+    private static PilPixels decode(byte[] bytes, ImageHeader header, String name, DecodeDeadline deadline,
+                                    List<String> damage) throws IOException {
+        switch (header.format()) {
+            case GIF -> {
+                return gif(bytes, name, deadline);
+            }
+            case PNG -> {
+                PngInspector.Report report = PngInspector.inspect(bytes, header, name, deadline);
+                damage.addAll(report.damage());
+                boolean repair = !report.complete() || (header.colourType() == 3 && report.paletteEntries() < 0);
+                if (!repair) {
+                    try {
+                        return pngPalette(imageIo(bytes, header, name, deadline, damage), report);
+                    } catch (IOException | RuntimeException e) {
+                        if (e instanceof ImageDecodingException) {
+                            throw e;
+                        }
+                        // Pillow reads it (the inspection above says so) where ImageIO does not: decode it clean.
+                        LOG.debug("ImageIO refused {}, which Pillow reads; decoding a clean copy", name, e);
+                    }
+                }
+                return pngPalette(imageIo(PngInspector.rebuild(bytes, header, report), header, name, deadline, damage),
+                        report);
+            }
+            default -> {
+                return imageIo(bytes, header, name, deadline, damage);
+            }
+        }
+    }
+
+    /**
+     * The PLTE's own entries, then Pillow's grey ramp: ImageIO pads a short PLTE to 2^depth entries its own way.
+     */
+    private static PilPixels pngPalette(PilPixels p, PngInspector.Report report) {
+        if (p.mode != PilMode.P || report.paletteEntries() < 0 || report.paletteEntries() >= p.palette.length) {
+            return p;
+        }
+        return PilPixels.indexed(p.width, p.height, p.bytes,
+                pillowPalette(Arrays.copyOf(p.palette, report.paletteEntries())));
+    }
+
+    /** ImageIO's decode, through the first installed reader that succeeds. */
+    private static PilPixels imageIo(byte[] bytes, ImageHeader header, String name, DecodeDeadline deadline,
+                                     List<String> damage) throws IOException {
         List<ImageReader> readers = new ArrayList<>();
         Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(header.format().imageIoName);
         while (it.hasNext()) {
@@ -303,6 +412,9 @@ public final class ImageLoader {
             try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                if (deadline != null) {
+                    reader.addIIOReadProgressListener(new AbortAtDeadline(deadline));
+                }
                 long w = reader.getWidth(0);
                 long h = reader.getHeight(0);
                 if (w * h > (long) header.width() * header.height() && header.format() != ImageHeader.Format.GIF) {
@@ -317,7 +429,10 @@ public final class ImageLoader {
                 } else {
                     pixels = toPil(reader.read(0), header, name);
                 }
-                checkWarnings(warnings, name);
+                if (deadline != null) {
+                    deadline.check(name);
+                }
+                checkWarnings(warnings, name, damage);
                 return pixels;
             } catch (IIOException e) {
                 if (firstIo == null) {
@@ -341,15 +456,65 @@ public final class ImageLoader {
         throw firstRuntime;
     }
 
-    /** libjpeg reports a truncated file as a warning and fills the rest grey; Pillow refuses it, so do we. */
-    private static void checkWarnings(List<String> warnings, String name) {
+    /**
+     * libjpeg reports a truncated file as a warning ("Premature end of JPEG file") and fills the rest grey; Pillow
+     * refuses it, so do we. Its other warnings ("Corrupt JPEG data: ...", a marker hit inside the scan) are damage
+     * that Pillow decodes through.
+     */
+    private static void checkWarnings(List<String> warnings, String name, List<String> damage) {
         for (String w : warnings) {
             String lower = w.toLowerCase(Locale.ROOT);
-            if (lower.contains("premature end") || lower.contains("truncated") || lower.contains("end of file")) {
+            if (lower.contains("premature end of jpeg file") || lower.contains("truncated")
+                    || lower.contains("end of file")) {
                 throw new ImageDecodingException("image " + name + " is truncated (" + w
                         + "); pass the complete file");
             }
-            LOG.debug("decoder warning on {}: {}", name, w);
+            damage.add("decoder warning: " + w);
+        }
+    }
+
+    /**
+     * Aborts an ImageIO reader at its progress reports (the decoding thread, about once a row) once the deadline has
+     * passed; the decode then stops early and the caller throws. No timer thread is involved.
+     */
+    private record AbortAtDeadline(DecodeDeadline deadline) implements IIOReadProgressListener {
+        @Override
+        public void imageProgress(ImageReader source, float percentageDone) {
+            if (deadline.passed()) {
+                source.abort();
+            }
+        }
+
+        @Override
+        public void sequenceStarted(ImageReader source, int minIndex) {
+        }
+
+        @Override
+        public void sequenceComplete(ImageReader source) {
+        }
+
+        @Override
+        public void imageStarted(ImageReader source, int imageIndex) {
+        }
+
+        @Override
+        public void imageComplete(ImageReader source) {
+        }
+
+        @Override
+        public void thumbnailStarted(ImageReader source, int imageIndex, int thumbnailIndex) {
+        }
+
+        @Override
+        public void thumbnailProgress(ImageReader source, float percentageDone) {
+        }
+
+        @Override
+        public void thumbnailComplete(ImageReader source) {
+        }
+
+        @Override
+        public void readAborted(ImageReader source) {
         }
     }
 
@@ -390,9 +555,8 @@ public final class ImageLoader {
     private static PilPixels toPil(BufferedImage img, ImageHeader header, String name) {
         return switch (header.format()) {
             case PNG -> png(img, header);
-            case GIF -> gif(img, header);
             case BMP -> bmp(img, header);
-            case JPEG -> throw new IllegalStateException("JPEGs are read as rasters");
+            case JPEG, GIF -> throw new IllegalStateException(header.format() + " is not decoded by ImageIO here");
         };
     }
 
@@ -418,7 +582,8 @@ public final class ImageLoader {
                 return PilPixels.bytes(PilMode.RGB, w, h, interleave(r, new int[] {0, 1, 2}, depth == 16 ? 8 : 0));
             }
             case 3 -> {
-                return PilPixels.of(img);
+                PilPixels p = PilPixels.of(img);
+                return PilPixels.indexed(p.width, p.height, p.bytes, pillowPalette(p.palette));
             }
             case 4 -> {
                 if (depth == 16) {
@@ -432,35 +597,28 @@ public final class ImageLoader {
         }
     }
 
-    private static PilPixels gif(BufferedImage img, ImageHeader header) {
-        PilPixels frame = PilPixels.of(img);
-        if (frame.mode != PilMode.P) {
-            return frame;
+    /** The first frame, decoded as Pillow decodes it (ImageIO's reader hides corrupt and missing data). */
+    private static PilPixels gif(byte[] bytes, String name, DecodeDeadline deadline) {
+        GifDecoder.Frame f = GifDecoder.parse(bytes, name);
+        byte[] indices = GifDecoder.decode(bytes, f, name, deadline);
+        if (f.palette() == null || greyRamp(f.palette())) {
+            // Pillow reads a GIF without a colour table, or with the grey ramp, as greyscale.
+            return PilPixels.bytes(PilMode.L, f.width(), f.height(), indices);
         }
-        int sw = header.width();
-        int sh = header.height();
-        PilPixels screen = frame;
-        if (frame.width != sw || frame.height != sh || header.frameLeft() != 0 || header.frameTop() != 0) {
-            // Pillow pastes the first frame onto the logical screen, filled with the transparent index (or 0).
-            byte[] canvas = new byte[sw * sh];
-            if (header.transparentIndex() >= 0) {
-                Arrays.fill(canvas, (byte) header.transparentIndex());
-            }
-            for (int y = 0; y < frame.height; y++) {
-                int sy = header.frameTop() + y;
-                if (sy >= sh) {
-                    break;
-                }
-                for (int x = 0; x < frame.width; x++) {
-                    int sx = header.frameLeft() + x;
-                    if (sx < sw) {
-                        canvas[sy * sw + sx] = frame.bytes[y * frame.width + x];
-                    }
-                }
-            }
-            screen = PilPixels.indexed(sw, sh, canvas, frame.palette);
+        return PilPixels.indexed(f.width(), f.height(), indices, pillowPalette(f.palette()));
+    }
+
+    /**
+     * A palette of 256 entries as Pillow holds it: the file's entries, then the grey ramp (i, i, i) that Pillow's
+     * new palettes start with, so that an index beyond the file's palette is that grey, as in Pillow.
+     */
+    private static int[] pillowPalette(int[] palette) {
+        int[] full = new int[Math.max(256, palette.length)];
+        System.arraycopy(palette, 0, full, 0, palette.length);
+        for (int i = palette.length; i < full.length; i++) {
+            full[i] = i * 0x010101;
         }
-        return greyRamp(screen.palette) ? asGrey(screen) : screen;
+        return full;
     }
 
     private static PilPixels bmp(BufferedImage img, ImageHeader header) {
@@ -560,6 +718,8 @@ public final class ImageLoader {
     public static final class Builder {
         private long maxPixels = DEFAULT_MAX_PIXELS;
         private boolean applyExifOrientation;
+        private boolean strict;
+        private Duration decodeDeadline;
 
         private Builder() {
         }
@@ -584,13 +744,39 @@ public final class ImageLoader {
         }
 
         /**
+         * Refuse damaged images that Pillow decodes anyway: JPEGs with corrupt data that libjpeg warns about
+         * ("Corrupt JPEG data: ..."), PNGs whose image data ends before the last row or whose IDAT or later CRCs are
+         * wrong. Optional. Default: false (they are decoded as Pillow decodes them, for parity with CLIP's reference,
+         * and a warning naming the damage is logged).
+         */
+        public Builder strict(boolean strict) {
+            this.strict = strict;
+            return this;
+        }
+
+        /**
+         * The longest one call may spend decoding an image; a decode that runs longer is stopped (checked about once a
+         * row, on the calling thread; no timer thread) and refused with an {@link ImageDecodingException} saying so.
+         * Optional. Default: none (the pixel limit alone bounds the work). {@code null} removes the deadline.
+         *
+         * @param deadline a positive duration, or null
+         */
+        public Builder decodeDeadline(Duration deadline) {
+            this.decodeDeadline = deadline;
+            return this;
+        }
+
+        /**
          * The loader.
          *
-         * @throws ConfigurationException if {@code maxPixels} is not positive
+         * @throws ConfigurationException if {@code maxPixels} or the decode deadline is not positive
          */
         public ImageLoader build() {
             if (maxPixels <= 0) {
                 throw new ConfigurationException("maxPixels must be positive, found " + maxPixels);
+            }
+            if (decodeDeadline != null && (decodeDeadline.isNegative() || decodeDeadline.isZero())) {
+                throw new ConfigurationException("decodeDeadline must be positive, found " + decodeDeadline);
             }
             return new ImageLoader(this);
         }
