@@ -327,7 +327,7 @@ public final class ImageLoader {
     /** Samples per pixel of the decoded raster (the widest of the decoder's and the loader's own arrays). */
     private static int samplesPerPixel(ImageHeader header) {
         return switch (header.format()) {
-            case PNG -> PngInspector.channels(header.colourType()) + (header.colourType() == 4 ? 2 : 0);
+            case PNG -> PngDecoder.channels(header.colourType()) + (header.colourType() == 4 ? 2 : 0);
             case JPEG -> Math.max(1, header.colourType());
             case GIF -> 1;
             case BMP -> header.bitDepth() <= 8 ? 1 : 4;
@@ -359,38 +359,14 @@ public final class ImageLoader {
                 return gif(bytes, name, deadline);
             }
             case PNG -> {
-                PngInspector.Report report = PngInspector.inspect(bytes, header, name, deadline);
-                damage.addAll(report.damage());
-                boolean repair = !report.complete() || (header.colourType() == 3 && report.paletteEntries() < 0);
-                if (!repair) {
-                    try {
-                        return pngPalette(imageIo(bytes, header, name, deadline, damage), report);
-                    } catch (IOException | RuntimeException e) {
-                        if (e instanceof ImageDecodingException) {
-                            throw e;
-                        }
-                        // Pillow reads it (the inspection above says so) where ImageIO does not: decode it clean.
-                        LOG.debug("ImageIO refused {}, which Pillow reads; decoding a clean copy", name, e);
-                    }
-                }
-                return pngPalette(imageIo(PngInspector.rebuild(bytes, header, report), header, name, deadline, damage),
-                        report);
+                PngDecoder.Result png = PngDecoder.decode(bytes, header, name, deadline);
+                damage.addAll(png.damage());
+                return png.pixels();
             }
             default -> {
                 return imageIo(bytes, header, name, deadline, damage);
             }
         }
-    }
-
-    /**
-     * The PLTE's own entries, then Pillow's grey ramp: ImageIO pads a short PLTE to 2^depth entries its own way.
-     */
-    private static PilPixels pngPalette(PilPixels p, PngInspector.Report report) {
-        if (p.mode != PilMode.P || report.paletteEntries() < 0 || report.paletteEntries() >= p.palette.length) {
-            return p;
-        }
-        return PilPixels.indexed(p.width, p.height, p.bytes,
-                pillowPalette(Arrays.copyOf(p.palette, report.paletteEntries())));
     }
 
     /** ImageIO's decode, through the first installed reader that succeeds. */
@@ -554,47 +530,9 @@ public final class ImageLoader {
 
     private static PilPixels toPil(BufferedImage img, ImageHeader header, String name) {
         return switch (header.format()) {
-            case PNG -> png(img, header);
             case BMP -> bmp(img, header);
-            case JPEG, GIF -> throw new IllegalStateException(header.format() + " is not decoded by ImageIO here");
+            case JPEG, GIF, PNG -> throw new IllegalStateException(header.format() + " is not decoded by ImageIO here");
         };
-    }
-
-    private static PilPixels png(BufferedImage img, ImageHeader header) {
-        Raster r = img.getRaster();
-        int w = img.getWidth();
-        int h = img.getHeight();
-        int depth = header.bitDepth();
-        switch (header.colourType()) {
-            case 0 -> {
-                if (depth == 1) {
-                    byte[] idx = samples8(r, 0, 1, 0);
-                    return PilPixels.indexed(w, h, idx, new int[] {0x000000, 0xFFFFFF});
-                }
-                if (depth == 16) {
-                    return PilPixels.ints(w, h, r.getSamples(r.getMinX(), r.getMinY(), w, h, 0, (int[]) null));
-                }
-                // Pillow's L;2 and L;4 unpackers scale to the full 8-bit range.
-                int scale = depth == 2 ? 85 : depth == 4 ? 17 : 1;
-                return PilPixels.bytes(PilMode.L, w, h, samples8(r, 0, scale, 0));
-            }
-            case 2 -> {
-                return PilPixels.bytes(PilMode.RGB, w, h, interleave(r, new int[] {0, 1, 2}, depth == 16 ? 8 : 0));
-            }
-            case 3 -> {
-                PilPixels p = PilPixels.of(img);
-                return PilPixels.indexed(p.width, p.height, p.bytes, pillowPalette(p.palette));
-            }
-            case 4 -> {
-                if (depth == 16) {
-                    return PilPixels.bytes(PilMode.RGBA, w, h, interleave(r, new int[] {0, 0, 0, 1}, 8));
-                }
-                return PilPixels.bytes(PilMode.LA, w, h, interleave(r, new int[] {0, 1}, 0));
-            }
-            default -> {
-                return PilPixels.bytes(PilMode.RGBA, w, h, interleave(r, new int[] {0, 1, 2, 3}, depth == 16 ? 8 : 0));
-            }
-        }
     }
 
     /** The first frame, decoded as Pillow decodes it (ImageIO's reader hides corrupt and missing data). */
@@ -605,20 +543,7 @@ public final class ImageLoader {
             // Pillow reads a GIF without a colour table, or with the grey ramp, as greyscale.
             return PilPixels.bytes(PilMode.L, f.width(), f.height(), indices);
         }
-        return PilPixels.indexed(f.width(), f.height(), indices, pillowPalette(f.palette()));
-    }
-
-    /**
-     * A palette of 256 entries as Pillow holds it: the file's entries, then the grey ramp (i, i, i) that Pillow's
-     * new palettes start with, so that an index beyond the file's palette is that grey, as in Pillow.
-     */
-    private static int[] pillowPalette(int[] palette) {
-        int[] full = new int[Math.max(256, palette.length)];
-        System.arraycopy(palette, 0, full, 0, palette.length);
-        for (int i = palette.length; i < full.length; i++) {
-            full[i] = i * 0x010101;
-        }
-        return full;
+        return PilPixels.indexed(f.width(), f.height(), indices, PngDecoder.pillowPalette(f.palette()));
     }
 
     private static PilPixels bmp(BufferedImage img, ImageHeader header) {

@@ -15,7 +15,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -124,5 +127,42 @@ class ImageLoaderDamagedParityTest {
         System.out.println("damaged images: " + refused + " refused and " + accepted + " accepted as Pillow does, "
                 + failures.size() + " differ");
         assertTrue(failures.isEmpty(), failures.size() + " verdicts differ from Pillow's:\n" + String.join("\n", failures));
+    }
+
+    @Test
+    void damage_pillow_decodes_through_is_reported_and_refused_in_strict_mode() throws IOException {
+        ImageLoader lenient = ImageLoader.defaults();
+        ImageLoader strict = ImageLoader.builder().strict(true).build();
+        assertTrue(strict.strict());
+        assertFalse(lenient.strict());
+        List<String> damaged = new ArrayList<>();
+        for (JsonNode c : verdicts().get("cases")) {
+            if (!c.get("pillow").get("verdict").asText().equals("accepted")) {
+                continue;
+            }
+            String file = c.get("file").asText();
+            byte[] bytes = resource(file);
+            List<String> damage = lenient.damageOf(bytes, file);
+            if (damage.isEmpty()) {
+                assertEquals(sha256(lenient.decode(bytes, file)), sha256(strict.decode(bytes, file)), file);
+            } else {
+                damaged.add(file);
+                ImageDecodingException e = assertThrows(ImageDecodingException.class, () -> strict.decode(bytes, file),
+                        file + " is damaged (" + damage + "): the strict loader must refuse it");
+                assertTrue(e.getMessage().contains(file) && e.getMessage().contains("damaged")
+                        && e.getMessage().contains(damage.get(0)) && e.getMessage().contains("strict"), e.getMessage());
+            }
+        }
+        // Damage the decoders see: libjpeg's corrupt-data warnings, a zlib stream that ends early, wrong CRCs.
+        // (Not jpeg_extraneous_bytes.jpg: the JDK's libjpeg stops after the last block and never reads the stray
+        // bytes before EOI, so it cannot warn about them.)
+        for (String file : List.of("jpeg_stray_restart_marker.jpg",
+                "jpeg_scan_zeroed.jpg", "png_idat_data_short.png", "png_bad_crc_idat.png",
+                "png_bad_crc_text_after_idat.png")) {
+            assertTrue(damaged.contains(file), file + " should be reported as damaged; damaged: " + damaged);
+        }
+        for (String file : damaged) {
+            assertFalse(file.contains("valid"), "an intact file is reported as damaged: " + file);
+        }
     }
 }

@@ -2,19 +2,17 @@ package dev.decap.image;
 
 import dev.decap.ImageDecodingException;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
-import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
- * Reads a PNG's chunks and inflates its image data the way Pillow 9.4 does ({@code PngImagePlugin} and
- * {@code ZipDecode.c}), to refuse exactly what Pillow refuses before ImageIO (which checks no CRC and is more lenient
- * in places, stricter in others) decodes the pixels:
+ * Decodes a PNG as Pillow 9.4 reads it ({@code PngImagePlugin} and {@code ZipDecode.c}): the same verdict on damaged
+ * files and the same pixels, in one pass over the data (ImageIO is not used for PNG: it checks no CRC, fills some
+ * damage silently, refuses other damage Pillow reads, and its 16-bit path costs several times more per pixel).
  * <ul>
  *   <li>every chunk before the first IDAT must be complete and have a correct CRC; the colour type and bit depth
  *       must be a PNG combination; a palette holds at most 256 entries;</li>
@@ -26,30 +24,31 @@ import java.util.zip.Inflater;
  *   <li>chunks after the image data must not be cut short (Pillow reads them to the end).</li>
  * </ul>
  * IDAT CRCs and CRCs after the image data, which Pillow does not check, are reported as damage.
+ *
+ * <p>Pixels, in Pillow's modes: 8-bit grey L, RGB, RGBA, grey+alpha LA; 16-bit samples reduced to their high byte
+ * (16-bit grey+alpha becomes RGBA), except 16-bit grey, kept whole as mode I; 2- and 4-bit grey scaled to 8 bits;
+ * 1-bit grey as a black/white palette; palette images as P with the PLTE entries followed by Pillow's grey ramp
+ * (the whole ramp when there is no PLTE). Gamma, ICC profiles and tRNS are ignored, as Pillow ignores them.
  */
-final class PngInspector {
+final class PngDecoder {
     private static final int READ_BLOCK = 65536;
+    private static final int[] PASS_START_COL = {0, 4, 0, 2, 0, 1, 0};
     /** Pillow's OFFSET: a pass row holds (width + OFFSET) / COL_STEP pixels. */
     private static final int[] PASS_COL_OFFSET = {7, 3, 3, 1, 1, 0, 0};
     private static final int[] PASS_START_ROW = {0, 0, 4, 0, 2, 0, 1};
     private static final int[] PASS_COL_STEP = {8, 8, 4, 4, 2, 2, 1};
     private static final int[] PASS_ROW_STEP = {8, 8, 8, 4, 4, 2, 2};
 
-    private PngInspector() {
+    private PngDecoder() {
     }
 
     /**
-     * What the inspection found, for a PNG Pillow accepts.
+     * A decoded PNG.
      *
-     * @param rowsDecoded    scanlines (of all interlace passes) the zlib stream holds, up to {@code rowsTotal}
-     * @param rowsTotal      scanlines the image needs
-     * @param paletteEntries PLTE entries, or -1 when there is no PLTE chunk
-     * @param damage         damage Pillow tolerates, in words; empty for an intact file
+     * @param pixels the pixels in Pillow's mode
+     * @param damage damage Pillow tolerates, in words; empty for an intact file
      */
-    record Report(int rowsDecoded, int rowsTotal, int paletteEntries, List<String> damage) {
-        boolean complete() {
-            return rowsDecoded == rowsTotal;
-        }
+    record Result(PilPixels pixels, List<String> damage) {
     }
 
     private static long u32(byte[] b, int i) {
@@ -156,15 +155,15 @@ final class PngInspector {
     }
 
     /**
-     * Checks {@code b} (a PNG whose IHDR {@code header} has already been read) as Pillow would load it.
+     * Decodes {@code b} (a PNG whose IHDR {@code header} has already been read) as Pillow would load it.
      *
      * @throws ImageDecodingException where Pillow refuses the file
      */
-    static Report inspect(byte[] b, ImageHeader header, String name, DecodeDeadline deadline) {
+    static Result decode(byte[] b, ImageHeader header, String name, DecodeDeadline deadline) {
         List<String> damage = new ArrayList<>();
         int p = 8;
         boolean interlaced = false;
-        int paletteEntries = -1;
+        int[] palette = null;
         int firstIdat;
         while (true) {
             if (p + 8 > b.length) {
@@ -202,10 +201,14 @@ final class PngInspector {
                 }
                 interlaced = b[data + 12] != 0;
             } else if (type.equals("PLTE") && header.colourType() == 3) {
-                paletteEntries = (int) (length / 3);
-                if (paletteEntries > 256) {
-                    throw corrupt(name, "its PNG palette holds " + paletteEntries + " entries, at most 256 are"
-                            + " allowed");
+                int entries = (int) (length / 3);
+                if (entries > 256) {
+                    throw corrupt(name, "its PNG palette holds " + entries + " entries, at most 256 are allowed");
+                }
+                palette = new int[entries];
+                for (int i = 0; i < entries; i++) {
+                    int q = data + 3 * i;
+                    palette[i] = ((b[q] & 0xFF) << 16) | ((b[q + 1] & 0xFF) << 8) | (b[q + 2] & 0xFF);
                 }
             }
             p += 12 + (int) length;
@@ -213,8 +216,8 @@ final class PngInspector {
 
         int width = header.width();
         int height = header.height();
-        int bits = header.bitDepth() * channels(header.colourType());
         int rowsTotal = 0;
+        int bits = header.bitDepth() * channels(header.colourType());
         if (interlaced) {
             for (int pass = 0; pass < 7; pass++) {
                 if (rowBytes(width, bits, pass) > 0) {
@@ -224,15 +227,15 @@ final class PngInspector {
         } else {
             rowsTotal = height;
         }
-
+        Output out = new Output(header, palette);
         IdatReader reader = new IdatReader(b, firstIdat, name, damage);
-        int rows = inflateRows(reader, width, height, bits, interlaced, name, deadline);
+        int rows = inflateRows(reader, out, interlaced, name, deadline);
         if (rows < rowsTotal) {
             damage.add("its image data ends after " + rows + " of " + rowsTotal
                     + " scanlines (the zlib stream ends early); the rest is left black, as Pillow leaves it");
         }
         checkAfterData(b, reader.endOfData(), name, damage);
-        return new Report(rows, rowsTotal, paletteEntries, damage);
+        return new Result(out.pixels(), damage);
     }
 
     /** Pillow's row length of a pass (bytes, without the filter byte); for a plain image, pass -1. */
@@ -244,8 +247,12 @@ final class PngInspector {
     /**
      * Inflates row by row as Pillow's ZIP decoder does and returns the number of complete scanlines.
      */
-    private static int inflateRows(IdatReader reader, int width, int height, int bits, boolean interlaced,
-                                   String name, DecodeDeadline deadline) {
+    private static int inflateRows(IdatReader reader, Output out, boolean interlaced, String name,
+                                   DecodeDeadline deadline) {
+        int width = out.width;
+        int height = out.height;
+        int bits = out.bits;
+        int bpp = (bits + 7) / 8;
         Inflater inflater = new Inflater();
         try {
             int pass = interlaced ? 0 : -1;
@@ -257,6 +264,7 @@ final class PngInspector {
                         + " one Java array holds; it cannot be decoded");
             }
             byte[] row = new byte[(int) widest + 1];
+            byte[] previous = new byte[(int) widest + 1];
             int filled = 0;
             int rows = 0;
             while (true) {
@@ -281,6 +289,11 @@ final class PngInspector {
                         throw corrupt(name, "scanline " + rows + " of its PNG image data has filter type "
                                 + (row[0] & 0xFF) + " (0..4 exist); Pillow refuses it too");
                     }
+                    unfilter(row, previous, (int) len, bpp);
+                    out.row(row, pass, y, (int) len);
+                    byte[] swap = row;
+                    row = previous;
+                    previous = swap;
                     filled = 0;
                     rows++;
                     if (deadline != null) {
@@ -298,6 +311,8 @@ final class PngInspector {
                             }
                             y = PASS_START_ROW[pass];
                             len = rowBytes(width, bits, pass);
+                            // A pass starts from a black previous row.
+                            java.util.Arrays.fill(previous, (byte) 0);
                         }
                     }
                     if (y >= height || inflater.finished()) {
@@ -338,120 +353,168 @@ final class PngInspector {
         }
     }
 
-    /**
-     * A clean PNG with the pixels Pillow gives {@code b}: the header chunks kept, a grey-ramp palette where the
-     * PLTE is missing, and the image data inflated, padded with black scanlines to the full image and deflated
-     * again. ImageIO decodes it where it refuses the damaged original.
-     */
-    static byte[] rebuild(byte[] b, ImageHeader header, Report report) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(b, 0, 8);
-        int p = 8;
-        int idat = -1;
-        while (p + 8 <= b.length) {
-            long length = u32(b, p);
-            String type = type(b, p + 4);
-            if (type.equals("IDAT")) {
-                idat = p;
-                break;
-            }
-            if (!type.equals("PLTE") || header.colourType() == 3) {
-                out.write(b, p, 12 + (int) length);
-            }
-            p += 12 + (int) length;
-        }
-        if (header.colourType() == 3 && report.paletteEntries() < 0) {
-            byte[] ramp = new byte[3 << header.bitDepth()];
-            for (int i = 0; i < ramp.length; i++) {
-                ramp[i] = (byte) (i / 3);
-            }
-            chunk(out, "PLTE", ramp);
-        }
-        // The image data as Pillow reads it (rows past the end of the stream are zero: filter 0, black).
-        int bits = header.bitDepth() * channels(header.colourType());
-        long raw = rawLength(header.width(), header.height(), bits, interlaced(b));
-        byte[] data = new byte[Math.toIntExact(raw)];
-        int complete = (int) rowsLength(header.width(), header.height(), bits, interlaced(b), report.rowsDecoded());
-        Inflater inflater = new Inflater();
-        try {
-            IdatReader reader = new IdatReader(b, idat, "", new ArrayList<>());
-            int filled = 0;
-            int[] piece;
-            while (filled < complete && !inflater.finished() && (piece = reader.read()) != null) {
-                inflater.setInput(b, piece[0], piece[1] - piece[0]);
-                while (filled < complete && inflater.getRemaining() > 0 && !inflater.finished()) {
-                    int got = inflater.inflate(data, filled, complete - filled);
-                    if (got == 0) {
-                        break;
-                    }
-                    filled += got;
+    /** Undoes the row's filter in place (bytes 1..len), from the previous row of the same pass. */
+    private static void unfilter(byte[] row, byte[] prev, int len, int bpp) {
+        switch (row[0]) {
+            case 1 -> {
+                for (int i = bpp + 1; i <= len; i++) {
+                    row[i] += row[i - bpp];
                 }
             }
-        } catch (DataFormatException e) {
-            throw new IllegalStateException("inspected PNG data failed to inflate", e);
-        } finally {
-            inflater.end();
-        }
-        Deflater deflater = new Deflater(Deflater.BEST_SPEED);
-        try {
-            deflater.setInput(data);
-            deflater.finish();
-            ByteArrayOutputStream z = new ByteArrayOutputStream();
-            byte[] buf = new byte[65536];
-            while (!deflater.finished()) {
-                z.write(buf, 0, deflater.deflate(buf));
+            case 2 -> {
+                for (int i = 1; i <= len; i++) {
+                    row[i] += prev[i];
+                }
             }
-            chunk(out, "IDAT", z.toByteArray());
-        } finally {
-            deflater.end();
-        }
-        chunk(out, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
-
-    private static boolean interlaced(byte[] b) {
-        return b[28] != 0;
-    }
-
-    private static long rawLength(int width, int height, int bits, boolean interlaced) {
-        return rowsLength(width, height, bits, interlaced, Integer.MAX_VALUE);
-    }
-
-    /** Bytes of the first {@code rows} scanlines (filter bytes included), in stream order. */
-    private static long rowsLength(int width, int height, int bits, boolean interlaced, int rows) {
-        if (!interlaced) {
-            return Math.min(rows, height) * (rowBytes(width, bits, -1) + 1);
-        }
-        long total = 0;
-        int left = rows;
-        for (int pass = 0; pass < 7 && left > 0; pass++) {
-            long len = rowBytes(width, bits, pass);
-            if (len <= 0) {
-                continue;
+            case 3 -> {
+                int i = 1;
+                for (; i <= bpp && i <= len; i++) {
+                    row[i] += (prev[i] & 0xFF) >> 1;
+                }
+                for (; i <= len; i++) {
+                    row[i] += ((row[i - bpp] & 0xFF) + (prev[i] & 0xFF)) >> 1;
+                }
             }
-            int passRows = (height - PASS_START_ROW[pass] + PASS_ROW_STEP[pass] - 1) / PASS_ROW_STEP[pass];
-            int take = Math.min(left, Math.max(passRows, 0));
-            total += take * (len + 1);
-            left -= take;
+            case 4 -> {
+                int i = 1;
+                for (; i <= bpp && i <= len; i++) {
+                    row[i] += prev[i];
+                }
+                for (; i <= len; i++) {
+                    int a = row[i - bpp] & 0xFF;
+                    int up = prev[i] & 0xFF;
+                    int c = prev[i - bpp] & 0xFF;
+                    int pa = Math.abs(up - c);
+                    int pb = Math.abs(a - c);
+                    int pc = Math.abs(a + up - 2 * c);
+                    row[i] += (pa <= pb && pa <= pc) ? a : (pb <= pc) ? up : c;
+                }
+            }
+            default -> {
+            }
         }
-        return total;
     }
 
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-        byte[] t = type.getBytes(StandardCharsets.ISO_8859_1);
-        CRC32 crc = new CRC32();
-        crc.update(t);
-        crc.update(data);
-        writeInt(out, data.length);
-        out.writeBytes(t);
-        out.writeBytes(data);
-        writeInt(out, (int) crc.getValue());
+    /** The image being written, in Pillow's mode, from unfiltered scanlines of the plain image or of a pass. */
+    private static final class Output {
+        final int width;
+        final int height;
+        final int bits;
+        private final int depth;
+        private final int colour;
+        private final int channels;
+        /** Bytes per pixel of the output (8-bit modes and P). */
+        private final int outChannels;
+        private final byte[] bytes;
+        private final int[] ints;
+        private final int[] palette;
+
+        Output(ImageHeader header, int[] plte) {
+            width = header.width();
+            height = header.height();
+            depth = header.bitDepth();
+            colour = header.colourType();
+            channels = channels(colour);
+            bits = depth * channels;
+            long pixels = (long) width * height;
+            if (colour == 0 && depth == 16) {
+                outChannels = 1;
+                ints = new int[Math.toIntExact(pixels)];
+                bytes = null;
+            } else {
+                outChannels = colour == 4 && depth == 16 ? 4 : channels;
+                bytes = new byte[Math.toIntExact(pixels * outChannels)];
+                ints = null;
+            }
+            if (colour == 3) {
+                palette = plte == null ? new int[0] : plte;
+            } else if (colour == 0 && depth == 1) {
+                palette = new int[] {0x000000, 0xFFFFFF};
+            } else {
+                palette = null;
+            }
+        }
+
+        /** Writes one unfiltered row (bytes 1..len of {@code row}) of pass {@code pass} (-1: plain) at row y. */
+        void row(byte[] row, int pass, int y, int len) {
+            int x0 = pass < 0 ? 0 : PASS_START_COL[pass];
+            int dx = pass < 0 ? 1 : PASS_COL_STEP[pass];
+            int n = pass < 0 ? width : (width + PASS_COL_OFFSET[pass]) / dx;
+            if (depth == 8 && dx == 1) {
+                System.arraycopy(row, 1, bytes, y * width * outChannels, width * outChannels);
+                return;
+            }
+            if (ints != null) {
+                int o = y * width + x0;
+                for (int i = 0; i < n; i++, o += dx) {
+                    ints[o] = ((row[1 + 2 * i] & 0xFF) << 8) | (row[2 + 2 * i] & 0xFF);
+                }
+                return;
+            }
+            int o = (y * width + x0) * outChannels;
+            int step = dx * outChannels;
+            if (depth == 16) {
+                if (colour == 4) {
+                    // 16-bit grey+alpha: Pillow's RGBA, grey replicated, high bytes.
+                    for (int i = 0; i < n; i++, o += step) {
+                        byte grey = row[1 + 4 * i];
+                        bytes[o] = grey;
+                        bytes[o + 1] = grey;
+                        bytes[o + 2] = grey;
+                        bytes[o + 3] = row[3 + 4 * i];
+                    }
+                } else {
+                    for (int i = 0; i < n; i++, o += step) {
+                        for (int k = 0; k < channels; k++) {
+                            bytes[o + k] = row[1 + 2 * (i * channels + k)];
+                        }
+                    }
+                }
+                return;
+            }
+            if (depth == 8) {
+                for (int i = 0; i < n; i++, o += step) {
+                    System.arraycopy(row, 1 + i * channels, bytes, o, channels);
+                }
+                return;
+            }
+            // 1, 2 and 4 bits per sample, one sample per pixel (grey or palette index), most significant first.
+            int mask = (1 << depth) - 1;
+            int scale = colour == 0 ? (depth == 2 ? 85 : depth == 4 ? 17 : 1) : 1;
+            for (int i = 0; i < n; i++, o += step) {
+                int bit = i * depth;
+                int v = (row[1 + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+                bytes[o] = (byte) (v * scale);
+            }
+        }
+
+        PilPixels pixels() {
+            if (ints != null) {
+                return PilPixels.ints(width, height, ints);
+            }
+            if (palette != null) {
+                return PilPixels.indexed(width, height, bytes, colour == 3 ? pillowPalette(palette) : palette);
+            }
+            PilMode mode = switch (outChannels) {
+                case 1 -> PilMode.L;
+                case 2 -> PilMode.LA;
+                case 3 -> PilMode.RGB;
+                default -> PilMode.RGBA;
+            };
+            return PilPixels.bytes(mode, width, height, bytes);
+        }
     }
 
-    private static void writeInt(ByteArrayOutputStream out, int v) {
-        out.write(v >>> 24);
-        out.write(v >>> 16);
-        out.write(v >>> 8);
-        out.write(v);
+    /**
+     * A palette of at least 256 entries as Pillow holds it: the given entries, then the grey ramp (i, i, i) that
+     * Pillow's palettes start with, so that an index beyond the file's palette is that grey, as in Pillow.
+     */
+    static int[] pillowPalette(int[] palette) {
+        int[] full = new int[Math.max(256, palette.length)];
+        System.arraycopy(palette, 0, full, 0, palette.length);
+        for (int i = palette.length; i < full.length; i++) {
+            full[i] = i * 0x010101;
+        }
+        return full;
     }
 }
