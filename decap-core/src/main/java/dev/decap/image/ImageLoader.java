@@ -6,18 +6,15 @@ import dev.decap.InvalidInputException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -44,14 +41,23 @@ import java.util.Optional;
  *       ({@code TYPE_BYTE_INDEXED}; 1-bit greyscale too); 2- and 4-bit greyscale scaled to 8 bits; 16-bit colour
  *       reduced to the high byte of each sample; 16-bit greyscale kept as {@code TYPE_USHORT_GRAY} (Pillow's mode
  *       "I"); 16-bit greyscale+alpha as RGBA. Gamma, ICC profiles and tRNS colour keys are ignored.</li>
- *   <li>GIF: the first frame, as palette indices on the logical screen (greyscale when the palette is the grey
- *       ramp, as Pillow decides).</li>
+ *   <li>GIF: the first frame, as palette indices on the logical screen (enlarged to hold the frame), greyscale
+ *       when there is no palette or it is the grey ramp, as Pillow decides.</li>
  *   <li>BMP: palette (greyscale when the palette is the grey ramp), 16-, 24- and 32-bit RGB.</li>
  * </ul>
  *
- * <p>Guards: the width and height are read from the file's own header and checked against {@link #maxPixels()}
- * before any pixel is allocated (a decompression bomb fails fast). Empty, truncated, corrupt and unknown input
- * fails with an {@link ImageDecodingException} naming the input; a null argument with an
+ * <p>As strict as Pillow: where Pillow 9.4 refuses a file (corrupt or truncated GIF LZW data, PNG chunks with
+ * wrong CRCs before the image data, broken zlib data or filters, truncated files, JPEG data libjpeg cannot decode),
+ * so does the loader, with an {@link ImageDecodingException} naming the input and the damage. GIF and PNG are
+ * decoded by the loader itself, following Pillow's decoders, so that verdicts and pixels match; JPEG and BMP go
+ * through ImageIO. Where Pillow decodes damaged data anyway (JPEG data libjpeg warns about, a PNG whose zlib
+ * stream ends before the last row, wrong IDAT CRCs), the loader does too and logs a warning naming the damage;
+ * {@link Builder#strict(boolean)} refuses such images instead.
+ *
+ * <p>Bounded work: the width and height are read from the file's own header and checked against
+ * {@link #maxPixels()} before any pixel is allocated (a decompression bomb fails fast), and against what one Java
+ * array holds; {@link Builder#decodeDeadline(Duration)} stops a decode that runs longer than allowed. Empty, unknown
+ * input fails with an {@link ImageDecodingException} naming the input; a null argument with an
  * {@link InvalidInputException}.
  *
  * <p>EXIF orientation: off by default, because CLIP's reference ignores it. When enabled, JPEGs are turned
@@ -62,8 +68,13 @@ import java.util.Optional;
 public final class ImageLoader {
     private static final Logger LOG = LoggerFactory.getLogger(ImageLoader.class);
 
-    /** Default pixel limit: 100 megapixels. */
-    public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+    /**
+     * Default pixel limit: 32 megapixels (e.g. 6928 × 4619). Chosen from the measured worst case: the costliest
+     * inputs per pixel (16-bit RGBA PNG, progressive JPEG) take about 62 ms of CPU per megapixel to decode and
+     * preprocess, so a 32 MP image costs at most about 2 s (measured with the {@code ImageDecodeCost} benchmark; see
+     * docs/reliability.md). Raise it with {@link Builder#maxPixels(long)} for larger photos.
+     */
+    public static final long DEFAULT_MAX_PIXELS = 32_000_000L;
 
     private static final String FORMATS = "JPEG, PNG, GIF or BMP";
 
@@ -87,7 +98,10 @@ public final class ImageLoader {
         return new Builder();
     }
 
-    /** A loader with the defaults: 100 megapixel limit, EXIF orientation ignored (as CLIP's reference does). */
+    /**
+     * A loader with the defaults: {@link #DEFAULT_MAX_PIXELS 32 megapixel} limit, EXIF orientation ignored (as CLIP's
+     * reference does), damaged images Pillow decodes decoded too (with a warning), no decode deadline.
+     */
     public static ImageLoader defaults() {
         return builder().build();
     }
@@ -272,8 +286,8 @@ public final class ImageLoader {
                 String what = String.join("; ", damage);
                 if (strict) {
                     throw new ImageDecodingException("image " + label + " is damaged (" + what + "); it is refused"
-                            + " because the loader is strict (Pillow would decode it; build the loader without"
-                            + " strict(true), or drop --strict-images, to decode it anyway)");
+                            + " because ImageLoader.builder().strict(true) is set (Pillow would decode it); build the"
+                            + " loader without it to decode such images");
                 }
                 LOG.warn("image {} is damaged ({}); decoded as Pillow decodes it (ImageLoader.builder().strict(true)"
                         + " refuses such images)", label, what);
@@ -312,8 +326,7 @@ public final class ImageLoader {
         if (w * h > maxPixels) {
             throw new ImageDecodingException("image " + name + " is " + w + "x" + h + " = " + (w * h)
                     + " pixels, over the limit of " + maxPixels + " pixels; it is refused from its header, before"
-                    + " decoding; raise ImageLoader.builder().maxPixels(..) (CLI: --max-pixels) if such images are"
-                    + " intended");
+                    + " decoding; raise ImageLoader.builder().maxPixels(..) if such images are intended");
         }
         long samples = w * h * samplesPerPixel(header);
         if (samples > MAX_ARRAY) {
@@ -385,7 +398,7 @@ public final class ImageLoader {
         RuntimeException firstRuntime = null;
         for (ImageReader reader : readers) {
             List<String> warnings = new ArrayList<>();
-            try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            try (ImageInputStream in = new ByteImageInputStream(bytes, deadline)) {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 if (deadline != null) {
@@ -410,7 +423,10 @@ public final class ImageLoader {
                 }
                 checkWarnings(warnings, name, damage);
                 return pixels;
-            } catch (IIOException e) {
+            } catch (IOException e) {
+                if (deadline != null && deadline.passed()) {
+                    throw deadline.exceeded(name);
+                }
                 if (firstIo == null) {
                     firstIo = e;
                 }
@@ -418,6 +434,9 @@ public final class ImageLoader {
             } catch (ImageDecodingException e) {
                 throw e;
             } catch (RuntimeException e) {
+                if (deadline != null && deadline.passed()) {
+                    throw deadline.exceeded(name);
+                }
                 if (firstRuntime == null) {
                     firstRuntime = e;
                 }
@@ -651,7 +670,7 @@ public final class ImageLoader {
 
         /**
          * Largest width × height accepted; larger images are refused from their header, before decoding.
-         * Optional. Default: 100,000,000.
+         * Optional. Default: {@link #DEFAULT_MAX_PIXELS} (32,000,000).
          */
         public Builder maxPixels(long maxPixels) {
             this.maxPixels = maxPixels;

@@ -9,6 +9,7 @@ import dev.decap.DecapException;
 import dev.decap.InvalidInputException;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.examples.Strategy;
+import dev.decap.image.ImageLoader;
 import dev.decap.memory.file.MemoryBankFile;
 import dev.decap.miniature.Miniature;
 import dev.decap.onnx.bundle.ModelBundle;
@@ -101,6 +102,15 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--no-verify", description = "Skip the SHA-256 check of the bundle's files.")
     boolean noVerify;
 
+    @Option(names = "--strict-images", description = "Refuse damaged images that Pillow would decode anyway "
+            + "(corrupt JPEG data, PNG data that ends early, wrong PNG CRCs); by default they are captioned and a "
+            + "warning is logged.")
+    boolean strictImages;
+
+    @Option(names = "--max-pixels", paramLabel = "PIXELS", description = "Largest image (width x height) to decode; "
+            + "larger ones are refused from their header (default: ${DEFAULT-VALUE}).")
+    long maxPixels = ImageLoader.DEFAULT_MAX_PIXELS;
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR", description = "Image files, or directories of them.")
     List<Path> inputs;
 
@@ -110,7 +120,8 @@ public final class CaptionCommand implements Callable<Integer> {
         List<Path> images = expand(inputs);
         OnnxDeCap.Builder builder = bundle == null ? Miniature.onnxBuilder()
                 : OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary);
-        builder.masking(!noMask).verifyChecksums(!noVerify);
+        builder.masking(!noMask).verifyChecksums(!noVerify)
+                .imageLoader(ImageLoader.builder().strict(strictImages).maxPixels(maxPixels).build());
         ModelBundle model = builder.bundle();
         int tokens = checkedMaxTokens(maxTokens, model);
         DecodingOptions.Builder ob = DecodingOptions.builder().maxTokens(tokens);

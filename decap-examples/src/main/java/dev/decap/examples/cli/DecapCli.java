@@ -38,6 +38,10 @@ public final class DecapCli implements Runnable {
         CLI_TERMS.put("maxTokens", "--max-tokens");
         CLI_TERMS.put("beamWidth", "--beam");
         CLI_TERMS.put("verifyChecksums(false)", "--no-verify");
+        CLI_TERMS.put("ImageLoader.builder().maxPixels(..)", "--max-pixels");
+        CLI_TERMS.put("ImageLoader.builder().strict(true) is set", "--strict-images is given");
+        CLI_TERMS.put("build the loader without it to decode such images", "drop --strict-images to decode such"
+                + " images");
         CLI_TERMS.put("skip verification only if you changed it on purpose", "use --no-verify only if you changed "
                 + "it on purpose");
     }

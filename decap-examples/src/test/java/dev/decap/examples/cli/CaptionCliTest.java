@@ -230,6 +230,36 @@ class CaptionCliTest {
         assertFalse(run.err().contains("\tat "));
     }
 
+    /** A JPEG whose scan holds a stray restart marker: libjpeg warns "Corrupt JPEG data", Pillow decodes it. */
+    Path damagedJpeg(String name) throws IOException {
+        Path p = dir.resolve(name);
+        ImageIO.write(MiniatureWorld.render(MiniatureWorld.scene(19)), "jpeg", p.toFile());
+        byte[] b = Files.readAllBytes(p);
+        int sos = 2;
+        while (!((b[sos] & 0xFF) == 0xFF && (b[sos + 1] & 0xFF) == 0xDA)) {
+            sos++;
+        }
+        b[sos + 120] = (byte) 0xFF;
+        b[sos + 121] = (byte) 0xD0;
+        return Files.write(p, b);
+    }
+
+    @Test
+    void strict_images_refuses_a_damaged_jpeg_that_is_captioned_by_default() throws IOException {
+        Path damaged = damagedJpeg("damaged.jpg");
+        CliRun lenient = CliRun.of("caption", damaged.toString());
+        assertEquals(0, lenient.exitCode(), lenient.err());
+        assertOneLineError(CliRun.of("caption", "--strict-images", damaged.toString()), 1, damaged.toString(),
+                "damaged", "Corrupt JPEG data", "--strict-images");
+    }
+
+    @Test
+    void max_pixels_refuses_larger_images_naming_the_flag() throws IOException {
+        Path a = scene("a.png", 20);
+        assertOneLineError(CliRun.of("caption", "--max-pixels", "100", a.toString()), 1, a.toString(),
+                "over the limit of 100", "--max-pixels");
+    }
+
     @Test
     void vocab_without_bundle_and_bundle_without_memory_are_refused_naming_flags() throws IOException {
         Path a = scene("a.png", 18);
