@@ -96,7 +96,10 @@ final class GifDecoder {
                             throw truncated(name, "its GIF graphic control extension at byte " + (p - 3)
                                     + " is cut short");
                         }
-                        transparent = (b[p] & 1) != 0 ? b[p + 3] & 0xFF : -1;
+                        if ((b[p] & 1) != 0) {
+                            // As in Pillow, a later extension without the flag keeps an earlier index.
+                            transparent = b[p + 3] & 0xFF;
+                        }
                     }
                     first = false;
                     p += len;

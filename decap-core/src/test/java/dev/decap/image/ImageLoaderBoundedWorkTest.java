@@ -95,6 +95,17 @@ class ImageLoaderBoundedWorkTest {
     }
 
     @Test
+    void the_probes_100_megapixel_png_is_refused_by_default_from_its_header() {
+        // The probe's 389 KB PNG decoding to 100 MP was under the old 100 MP default and took 11-13 s; the default
+        // is now chosen from the measured worst case, and such a file is refused before any decoding.
+        byte[] png = ImageLoaderTest.pngBomb(10_000, 10_000);
+        ImageDecodingException e = assertThrows(ImageDecodingException.class,
+                () -> ImageLoader.defaults().decode(png, "probe.png"));
+        assertTrue(e.getMessage().contains("10000x10000 = 100000000 pixels, over the limit of "
+                + ImageLoader.DEFAULT_MAX_PIXELS), e.getMessage());
+    }
+
+    @Test
     void the_default_pixel_limit_is_the_documented_one() {
         assertEquals(ImageLoader.DEFAULT_MAX_PIXELS, ImageLoader.defaults().maxPixels());
         assertTrue(ImageLoader.DEFAULT_MAX_PIXELS * 4 < ImageLoader.MAX_ARRAY,

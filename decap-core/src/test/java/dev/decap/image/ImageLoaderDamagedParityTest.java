@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -164,5 +165,39 @@ class ImageLoaderDamagedParityTest {
         for (String file : damaged) {
             assertFalse(file.contains("valid"), "an intact file is reported as damaged: " + file);
         }
+    }
+
+    @Test
+    void mutated_corpus_files_fail_only_with_decoding_exceptions_that_say_what_is_wrong() throws IOException {
+        // Bit flips and cuts of every small corpus file: the loader's own GIF and PNG decoders must describe what
+        // they refuse (never the generic "cannot decode" that wraps an unexpected exception), and nothing escapes
+        // as anything but an ImageDecodingException.
+        ImageLoader loader = ImageLoader.defaults();
+        Random rnd = new Random(12);
+        List<String> failures = new ArrayList<>();
+        for (JsonNode c : verdicts().get("cases")) {
+            String file = c.get("file").asText();
+            byte[] base = resource(file);
+            if (base.length > 100_000) {
+                continue;
+            }
+            for (int k = 0; k < 40; k++) {
+                byte[] b = base.clone();
+                for (int f = 1 + rnd.nextInt(8); f > 0; f--) {
+                    b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
+                }
+                byte[] mutated = rnd.nextInt(4) == 0 ? java.util.Arrays.copyOf(b, rnd.nextInt(b.length + 1)) : b;
+                try {
+                    loader.decode(mutated, file);
+                } catch (ImageDecodingException e) {
+                    if (e.getMessage().startsWith("cannot decode image") && !file.endsWith(".jpg")) {
+                        failures.add(file + " mutation " + k + ": " + e.getMessage());
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(file + " mutation " + k + ": raw " + e);
+                }
+            }
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
     }
 }
