@@ -1,6 +1,7 @@
 /**
  * Image input for CLIP: {@link dev.decap.image.ImageLoader} decodes JPEG, PNG, GIF and BMP into the pixel values
- * Pillow would hold (guarding against decompression bombs, optionally applying EXIF orientation), and
+ * Pillow would hold, refusing what Pillow refuses (corrupt or truncated data; decompression bombs from their
+ * headers; optionally damage Pillow decodes through, and decodes past a deadline; EXIF orientation optional), and
  * {@link dev.decap.image.ClipPreprocessor} turns an image into CLIP's normalised CHW float tensor exactly as
  * openai/CLIP's reference preprocessing (Pillow 9.4 bicubic resize, torchvision 0.14 centre crop) does.
  *
