@@ -22,7 +22,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -597,46 +596,6 @@ public final class ImageLoader {
 
     private static PilPixels asGrey(PilPixels p) {
         return PilPixels.bytes(PilMode.L, p.width, p.height, p.bytes.clone());
-    }
-
-    private static byte[] samples8(Raster r, int band, int scale, int shift) {
-        int[] s = r.getSamples(r.getMinX(), r.getMinY(), r.getWidth(), r.getHeight(), band, (int[]) null);
-        byte[] out = new byte[s.length];
-        for (int i = 0; i < s.length; i++) {
-            out[i] = (byte) ((s[i] >> shift) * scale);
-        }
-        return out;
-    }
-
-    /** The given bands of {@code r}, interleaved, each sample shifted right by {@code shift}. */
-    private static byte[] interleave(Raster r, int[] bands, int shift) {
-        if (shift == 0 && r.getSampleModel().getSampleSize(0) == 8 && isIdentity(bands)) {
-            return PilPixels.readBytes(r, bands.length);
-        }
-        int w = r.getWidth();
-        int h = r.getHeight();
-        int c = bands.length;
-        byte[] out = new byte[w * h * c];
-        int[] row = new int[w];
-        for (int k = 0; k < c; k++) {
-            for (int y = 0; y < h; y++) {
-                r.getSamples(r.getMinX(), r.getMinY() + y, w, 1, bands[k], row);
-                int o = y * w * c + k;
-                for (int x = 0; x < w; x++, o += c) {
-                    out[o] = (byte) (row[x] >> shift);
-                }
-            }
-        }
-        return out;
-    }
-
-    private static boolean isIdentity(int[] bands) {
-        for (int i = 0; i < bands.length; i++) {
-            if (bands[i] != i) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The first {@code c} bands, each scaled from its bit width to 8 bits as Pillow's unpackers do (v*255/max). */

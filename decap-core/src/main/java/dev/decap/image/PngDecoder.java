@@ -4,6 +4,7 @@ import dev.decap.ImageDecodingException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
@@ -312,7 +313,7 @@ final class PngDecoder {
                             y = PASS_START_ROW[pass];
                             len = rowBytes(width, bits, pass);
                             // A pass starts from a black previous row.
-                            java.util.Arrays.fill(previous, (byte) 0);
+                            Arrays.fill(previous, (byte) 0);
                         }
                     }
                     if (y >= height || inflater.finished()) {
