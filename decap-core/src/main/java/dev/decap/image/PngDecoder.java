@@ -230,7 +230,7 @@ final class PngDecoder {
         }
         Output out = new Output(header, palette);
         IdatReader reader = new IdatReader(b, firstIdat, name, damage);
-        int rows = inflateRows(reader, out, interlaced, name, deadline);
+        int rows = inflateRows(reader, out, interlaced, rowsTotal, name, deadline);
         if (rows < rowsTotal) {
             damage.add("its image data ends after " + rows + " of " + rowsTotal
                     + " scanlines (the zlib stream ends early); the rest is left black, as Pillow leaves it");
@@ -248,7 +248,7 @@ final class PngDecoder {
     /**
      * Inflates row by row as Pillow's ZIP decoder does and returns the number of complete scanlines.
      */
-    private static int inflateRows(IdatReader reader, Output out, boolean interlaced, String name,
+    private static int inflateRows(IdatReader reader, Output out, boolean interlaced, int rowsTotal, String name,
                                    DecodeDeadline deadline) {
         int width = out.width;
         int height = out.height;
@@ -271,7 +271,8 @@ final class PngDecoder {
             while (true) {
                 int[] piece = reader.read();
                 if (piece == null) {
-                    throw truncated(name, "its PNG image data ends after " + rows + " scanlines");
+                    throw truncated(name, "its PNG image data ends after " + rows + " of " + rowsTotal
+                            + " scanlines");
                 }
                 inflater.setInput(reader.b, piece[0], piece[1] - piece[0]);
                 while (inflater.getRemaining() > 0) {
@@ -279,7 +280,8 @@ final class PngDecoder {
                     try {
                         got = inflater.inflate(row, filled, (int) len + 1 - filled);
                     } catch (DataFormatException e) {
-                        throw corrupt(name, "its PNG image data (zlib) is broken after " + rows + " scanlines ("
+                        throw corrupt(name, "its PNG image data (zlib) is broken after " + rows + " of " + rowsTotal
+                                + " scanlines ("
                                 + e.getMessage() + "); Pillow refuses it too");
                     }
                     filled += got;
