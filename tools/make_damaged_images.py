@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the damaged-image corpus that ImageLoaderDamagedParityTest checks, with Pillow's verdict on each file.
 
-The corpus (decap-core/src/test/resources/dev/decap/image/damaged/) holds small GIF, PNG and JPEG files, each
+The corpus (decap-core/src/test/resources/dev/decap/image/damaged/) holds small GIF, PNG, JPEG and BMP files, each
 damaged in one way: corrupt LZW codes and truncated frames (GIF, written by the LZW encoder below so that every
 code is under control), bad CRCs, truncated IDAT, bad zlib and bad filters (PNG), truncated files, flipped scan
 bytes, bad tables and stray bytes (JPEG), and the probe-style crashers (zero sizes, oversized dimensions, huge
@@ -399,6 +399,28 @@ def cases():
     psos = find(prog, b"\xff\xda")
     add("jpeg_progressive_bitflips.jpg", flip_bytes(prog, psos + 20, len(prog) - 2, 4, 400),
         "four bit flips in a progressive JPEG's scans")
+
+    # ---- BMP (decoded by ImageIO; checked against Pillow's verdicts too)
+    buf = io.BytesIO()
+    Image.fromarray(smooth_rgb(rng, 40, 30)).save(buf, "BMP")
+    b24 = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(smooth_indices(rng, 40, 30, 16) * 13, "L").convert("P").save(buf, "BMP")
+    b8 = buf.getvalue()
+    add("bmp_valid_24.bmp", b24, "valid 24-bit BMP (baseline)")
+    add("bmp_valid_8.bmp", b8, "valid 8-bit palette BMP")
+    add("bmp_truncated_half.bmp", b24[:len(b24) // 2], "cut in the middle of the pixel data")
+    add("bmp_truncated_last_byte.bmp", b24[:-1], "the last byte missing")
+    add("bmp_truncated_header.bmp", b24[:30], "cut inside the info header")
+    add("bmp_pixel_offset_beyond_end.bmp", b24[:10] + struct.pack("<I", 10 ** 6) + b24[14:],
+        "pixel data offset beyond the end of the file")
+    add("bmp_zero_width.bmp", b24[:18] + struct.pack("<i", 0) + b24[22:], "width 0")
+    add("bmp_top_down.bmp", b24[:22] + struct.pack("<i", -30) + b24[26:], "negative height (top-down rows)")
+    add("bmp_bits_7.bmp", b24[:28] + struct.pack("<H", 7) + b24[30:], "7 bits per pixel")
+    add("bmp_palette_size_huge.bmp", b8[:46] + struct.pack("<I", 100000) + b8[50:], "palette size 100000")
+    add("bmp_bogus_compression.bmp", b24[:30] + struct.pack("<I", 9) + b24[34:], "compression 9")
+    add("bmp_huge_dimensions.bmp", b24[:18] + struct.pack("<ii", 100000, 100000) + b24[26:],
+        "header claims 100000x100000")
     return out
 
 

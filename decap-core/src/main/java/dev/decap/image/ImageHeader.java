@@ -158,6 +158,11 @@ record ImageHeader(Format format, int width, int height, int bitDepth, int colou
             h = checkedSize(Math.abs((long) s32le(b, 22)), name, "the BMP height");
             bits = u16le(b, 28);
             compression = s32le(b, 30);
+            long colours = s32le(b, 46) & 0xFFFFFFFFL;
+            if (bits <= 8 && (colours == 0 ? 1L << bits : colours) > 65536) {
+                // Pillow refuses such a palette ("Unsupported BMP Palette size"); so do we.
+                throw bad(name, "the BMP palette size " + colours + " is over 65536");
+            }
         } else {
             throw bad(name, "the BMP header size " + dibSize + " is unknown");
         }
