@@ -5,7 +5,9 @@ import dev.decap.InvalidInputException;
 import dev.decap.memory.file.MemoryBankFile;
 import dev.decap.memory.file.ShardedMemoryBank;
 import dev.decap.miniature.Miniature;
-import org.apache.spark.SparkStageInfo;
+import org.apache.spark.ExceptionFailure;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static dev.decap.spark.SparkTestSupport.bundle;
@@ -117,19 +120,21 @@ class SparkMemoryBuildTest {
     }
 
     @Test
-    void a_build_whose_first_task_attempts_fail_after_writing_is_retried_into_the_same_bank() throws IOException {
+    void a_build_whose_first_task_attempts_fail_after_writing_is_retried_into_the_same_bank() throws Exception {
         Path clean = dir.resolve("clean");
         Path retried = dir.resolve("retried");
         DecapSpark.buildMemory(DecapSpark.readCorpus(spark, corpus.toString()), job(clean, 3).build());
-        spark.sparkContext().setJobGroup("retried", "build whose first attempts fail", false);
+        HookFailures failures = new HookFailures();
+        spark.sparkContext().addSparkListener(failures);
         MemoryBuildResult r;
         try {
             r = DecapSpark.buildMemory(DecapSpark.readCorpus(spark, corpus.toString()),
                     job(retried, 3).failFirstAttempts(true).build());
+            spark.sparkContext().listenerBus().waitUntilEmpty(); // task-end events are delivered asynchronously
         } finally {
-            spark.sparkContext().clearJobGroup();
+            spark.sparkContext().removeSparkListener(failures);
         }
-        assertEquals(3, failedTasks("retried"), "each of the three shard tasks failed once and was retried");
+        assertEquals(3, failures.count.get(), "each of the three shard tasks failed once and was retried");
         assertEquals(files(clean), files(retried), "the same shard files, no attempt left behind");
         assertEquals(Files.readString(clean.resolve("manifest.json")), Files.readString(r.manifest()));
         try (ShardedMemoryBank bank = ShardedMemoryBank.open(retried, true)) {
@@ -139,29 +144,16 @@ class SparkMemoryBuildTest {
         }
     }
 
-    /** Failed task attempts of a job group, from Spark's status tracker (fed by a listener, so polled). */
-    private static int failedTasks(String group) {
-        var tracker = spark.sparkContext().statusTracker();
-        int failed = 0;
-        for (int poll = 0; poll < 100; poll++) {
-            failed = 0;
-            for (int job : tracker.getJobIdsForGroup(group)) {
-                for (int stage : tracker.getJobInfo(job).get().stageIds()) {
-                    scala.Option<SparkStageInfo> info = tracker.getStageInfo(stage);
-                    failed += info.isDefined() ? info.get().numFailedTasks() : 0;
-                }
-            }
-            if (failed >= 3) {
-                return failed;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+    /** Counts task attempts that the test hook failed. */
+    static final class HookFailures extends SparkListener {
+        final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            if (end.reason() instanceof ExceptionFailure f && f.description().contains("decap-spark test hook")) {
+                count.incrementAndGet();
             }
         }
-        return failed;
     }
 
     @Test
