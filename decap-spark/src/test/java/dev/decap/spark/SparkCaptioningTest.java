@@ -115,6 +115,17 @@ class SparkCaptioningTest {
     }
 
     @Test
+    void a_bundle_and_bank_shipped_with_spark_files_give_the_same_captions() throws IOException {
+        Path shipped = Files.copy(bank, dir.resolve("shipped.dmb"));
+        List<Row> rows = DecapSpark.caption(DecapSpark.readImages(spark, samples().toString()),
+                job().bank(shipped.toString()).distributeFiles(true).build()).collectAsList();
+        assertEquals(8, rows.size());
+        for (Row row : rows) {
+            assertSameCaption(cli.get(fileName(row.getString(0))), row);
+        }
+    }
+
+    @Test
     void bad_images_become_error_rows_and_are_counted_and_the_rest_are_captioned() throws IOException {
         Path images = imagesWithTwoBadOnes(dir.resolve("with-bad"));
         LongAccumulator bad = spark.sparkContext().longAccumulator("bad");
