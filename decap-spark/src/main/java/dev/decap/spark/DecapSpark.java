@@ -109,8 +109,9 @@ public final class DecapSpark {
      * Builds a sharded memory bank from captions: normalised and deduplicated (first occurrence kept), in order of
      * first position (so the bank holds the entries of {@code decap memory build} on the same corpus, in the same
      * order), encoded in parallel, one task per shard, and committed atomically as
-     * {@code BANK_DIR/manifest.json} over the shard files. Safe under task retries and speculative execution; see
-     * {@link MemoryBuild} for the commit protocol. Runs now (it is an action).
+     * {@code BANK_DIR/manifest.json} over the shard files. Safe under task retries and speculative execution: each task attempt writes a file
+     * of its own, and the driver commits the successful attempts' files through the manifest (the protocol is in
+     * {@code docs/spark.md}). Runs now (it is an action).
      *
      * @param captions a {@code caption} string column and optionally a {@code position} long column giving the
      *                 corpus order (without it, the Dataset's partition order is used)

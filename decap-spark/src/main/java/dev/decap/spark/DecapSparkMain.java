@@ -166,7 +166,7 @@ public final class DecapSparkMain implements Runnable {
                     Iterator<Row> it = captions.toLocalIterator();
                     while (it.hasNext()) {
                         Row r = it.next();
-                        ObjectNode o = toJson(r);
+                        ObjectNode o = toJson(r, images);
                         errors += o.has("error") ? 1 : 0;
                         w.write(JSON.writeValueAsString(o));
                         w.write('\n');
@@ -197,10 +197,13 @@ public final class DecapSparkMain implements Runnable {
         }
     }
 
-    /** One output row as the JSON object {@code decap caption --json} prints. */
-    static ObjectNode toJson(Row r) {
+    /**
+     * One output row as the JSON object {@code decap caption --json} prints, the image named as that command
+     * names it: under the {@code --images} directory as given (relative stays relative).
+     */
+    static ObjectNode toJson(Row r, String imagesDir) {
         ObjectNode o = JSON.createObjectNode();
-        o.put("image", displayPath(r.getString(0)));
+        o.put("image", displayPath(r.getString(0), imagesDir));
         if (!r.isNullAt(6)) {
             o.put("error", r.getString(6));
             return o;
@@ -226,16 +229,28 @@ public final class DecapSparkMain implements Runnable {
         return o;
     }
 
-    /** A {@code file:} URI as a plain path; any other key as it is. */
-    static String displayPath(String key) {
-        if (key != null && key.startsWith("file:")) {
-            try {
-                return Path.of(new URI(key)).toString();
-            } catch (Exception e) {
-                return key;
+    /**
+     * A {@code file:} URI as a plain path, relative to {@code imagesDir} as the user gave it when it lies there;
+     * any other key as it is.
+     */
+    static String displayPath(String key, String imagesDir) {
+        if (key == null || !key.startsWith("file:")) {
+            return key;
+        }
+        Path file;
+        try {
+            file = Path.of(new URI(key));
+        } catch (Exception e) {
+            return key;
+        }
+        if (imagesDir != null && !imagesDir.contains(":")) {
+            Path given = Path.of(imagesDir);
+            Path base = given.toAbsolutePath().normalize();
+            if (file.startsWith(base)) {
+                return given.resolve(base.relativize(file)).toString();
             }
         }
-        return key;
+        return file.toString();
     }
 
     /** {@code decap-spark memory}. */

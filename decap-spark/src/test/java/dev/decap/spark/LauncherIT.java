@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.decap.spark.SparkTestSupport.bundle;
-import static dev.decap.spark.SparkTestSupport.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,13 +52,15 @@ class LauncherIT {
                 bundle().toString(), "--corpus", corpus.toString(), "--out", bank.toString(), "--shards", "2");
         assertEquals(2, SparkTestSupport.parse(built.strip()).get("shards").asInt());
         Path out = dir.resolve("captions.jsonl");
+        String images = Path.of("..", "docs", "samples").toString(); // relative, as a user types it
         run(dir.resolve("caption.log"), "caption", "--master", "local[2]", "--bundle", bundle().toString(), "--bank",
-                bank.toString(), "--images", samples().toString(), "--out", out.toString());
+                bank.toString(), "--images", images, "--out", out.toString());
         List<JsonNode> spark = SparkTestSupport.jsonLines(out);
         List<JsonNode> cli = SparkTestSupport.decap("caption", "--bundle", bundle().toString(), "--bank",
-                bank.toString(), "--json", samples().toString()).json();
+                bank.toString(), "--json", images).json();
         assertEquals(8, spark.size());
         for (int i = 0; i < cli.size(); i++) {
+            assertEquals(cli.get(i).get("image"), spark.get(i).get("image"), "images named as the CLI names them");
             assertEquals(cli.get(i).get("text"), spark.get(i).get("text"));
             assertEquals(cli.get(i).get("tokens"), spark.get(i).get("tokens"));
         }
