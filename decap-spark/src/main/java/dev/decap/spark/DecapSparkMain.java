@@ -156,7 +156,11 @@ public final class DecapSparkMain implements Runnable {
                 Dataset<Row> captioned = DecapSpark.caption(input, job, bad)
                         .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
                 long jobStarted = System.nanoTime();
-                captioned.count();
+                if (captioned.count() == 0 && bad.value() == 0) {
+                    captioned.unpersist();
+                    throw new dev.decap.InvalidInputException("directory " + images + " has no image files (.bmp, "
+                            + ".gif, .jpeg, .jpg, .png)");
+                }
                 double captionSeconds = (System.nanoTime() - jobStarted) / 1e9;
                 Dataset<Row> captions = captioned.orderBy("path");
                 Path target = out.toAbsolutePath().normalize();
@@ -172,6 +176,9 @@ public final class DecapSparkMain implements Runnable {
                         w.write('\n');
                         rows++;
                     }
+                } catch (IOException | RuntimeException e) {
+                    Files.deleteIfExists(tmp);
+                    throw e;
                 }
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 captioned.unpersist();

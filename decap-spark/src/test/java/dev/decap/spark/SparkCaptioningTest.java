@@ -206,6 +206,17 @@ class SparkCaptioningTest {
         assertEquals(8, SparkTestSupport.parse(run.out().strip()).get("captions").asLong());
     }
 
+    @Test
+    void the_caption_command_refuses_a_directory_without_images_and_says_so() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("no-images"));
+        Files.writeString(empty.resolve("notes.txt"), "not an image");
+        SparkTestSupport.CliRun run = decapSpark("caption", "--master", "local[2]", "--bundle", bundle().toString(),
+                "--bank", bank.toString(), "--images", empty.toString(), "--out", dir.resolve("none.jsonl").toString());
+        assertEquals(1, run.exitCode());
+        assertTrue(run.err().contains("has no image files"), run.err());
+        assertTrue(Files.notExists(dir.resolve("none.jsonl")));
+    }
+
     /** The eight samples, plus {@code broken.png} (not an image) and {@code truncated.png} (its first 40 bytes). */
     private static Path imagesWithTwoBadOnes(Path target) throws IOException {
         Files.createDirectories(target);
