@@ -64,10 +64,13 @@ public final class DecapSparkMain implements Runnable {
                 + "checksums.")
         boolean noVerify;
 
-        /** The session: an active one (tests, notebooks), else a new one with {@code --master} if given. */
+        /**
+         * The session: the thread's active or the JVM's default one (tests, notebooks), else a new one, with
+         * {@code --master} if given.
+         */
         Session session(String app) {
             SparkSession active = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession().get()
-                    : null;
+                    : SparkSession.getDefaultSession().isDefined() ? SparkSession.getDefaultSession().get() : null;
             if (active != null) {
                 return new Session(active, false);
             }
