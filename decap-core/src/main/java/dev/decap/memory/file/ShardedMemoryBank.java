@@ -26,6 +26,8 @@ import java.util.Map;
  *
  * <p>A sharded bank on disk is a small JSON manifest listing bank files with their entry counts and
  * {@code content_sha256} (see {@code docs/memory-bank-format.md}); {@link #open} checks every shard against it.
+ * A <em>bank directory</em> holds its manifest as {@value #DIRECTORY_MANIFEST} beside the shards (as
+ * {@code decap-spark memory build} writes it); {@link #open} takes the directory too.
  * For memories larger than one machine, give each machine its shards and merge
  * {@link dev.decap.projection.PartialProjection}s instead.
  *
@@ -34,6 +36,8 @@ import java.util.Map;
  */
 public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
     static final String FORMAT = "decap-memory-bank-shards";
+    /** The name of the shard manifest inside a bank directory. */
+    public static final String DIRECTORY_MANIFEST = "manifest.json";
 
     private final List<MemoryBank> shards;
     private final int[] starts;
@@ -76,11 +80,15 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
      * Opens the shards a manifest lists (paths relative to the manifest's directory), checking that each has the
      * listed entry count, content hash, dimension and encoder.
      *
+     * @param manifest the manifest file, or a bank directory holding one named {@value #DIRECTORY_MANIFEST}
      * @param verify also {@linkplain MemoryBankFile#verify() verify} every shard in full
      * @throws CorruptMemoryBankException naming the manifest (section {@code manifest}) or the failing shard
      */
     public static ShardedMemoryBank open(Path manifest, boolean verify) {
         Path m = manifest.toAbsolutePath().normalize();
+        if (Files.isDirectory(m)) {
+            m = m.resolve(DIRECTORY_MANIFEST);
+        }
         Map<String, Object> json;
         try {
             json = MiniJson.parseObject(Files.readString(m, StandardCharsets.UTF_8));
@@ -209,6 +217,25 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
             }
         }
         return sb.append('"').toString();
+    }
+
+    /**
+     * Refuses this bank unless every shard that is a bank file was built by the same text model as
+     * {@code expected} and has its dimension (see {@link MemoryBankFile#requireEncoder(EncoderIdentity, int)}).
+     *
+     * @return this bank
+     * @throws IncompatibleMemoryBankException naming the shard and both encoders
+     */
+    public ShardedMemoryBank requireEncoder(EncoderIdentity expected, int expectedDimension) {
+        for (MemoryBank shard : shards) {
+            if (shard instanceof MemoryBankFile file) {
+                file.requireEncoder(expected, expectedDimension);
+            } else if (shard.dimension() != expectedDimension) {
+                throw new IncompatibleMemoryBankException("shard " + shard + " has embeddings of the wrong "
+                        + "dimension: expected " + expectedDimension + ", found " + shard.dimension());
+            }
+        }
+        return this;
     }
 
     /** The shards, in order. */

@@ -11,6 +11,7 @@ import dev.decap.decoding.DecodingOptions;
 import dev.decap.examples.Strategy;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.file.MemoryBankFile;
+import dev.decap.memory.file.ShardedMemoryBank;
 import dev.decap.miniature.Miniature;
 import dev.decap.onnx.bundle.ModelBundle;
 import dev.decap.onnx.bundle.OnnxDeCap;
@@ -65,8 +66,9 @@ public final class CaptionCommand implements Callable<Integer> {
             + "line, blank lines skipped (default: the shipped model's memory; required with --bundle).")
     Path memory;
 
-    @Option(names = "--bank", paramLabel = "BANK", description = "Memory bank file from `decap memory build` "
-            + "(instead of --memory); verified unless --no-verify, refused if built by another text encoder.")
+    @Option(names = "--bank", paramLabel = "BANK", description = "Memory bank file from `decap memory build`, or a "
+            + "shard manifest, or a bank directory from `decap-spark memory build` (instead of --memory); verified "
+            + "unless --no-verify, refused if built by another text encoder.")
     Path bankFile;
 
     @Option(names = "--strategy", paramLabel = "pd|nnd|visual|retrieval", defaultValue = "pd",
@@ -130,9 +132,15 @@ public final class CaptionCommand implements Callable<Integer> {
         }
         DecodingOptions options = ob.build();
         MemoryBankFile bank = null;
+        ShardedMemoryBank shardedBank = null;
         if (bankFile != null) {
-            bank = noVerify ? MemoryBankFile.open(bankFile) : MemoryBankFile.openVerified(bankFile);
-            builder.memoryBank(bank);
+            if (MemoryCommand.isManifestOrDirectory(bankFile)) {
+                shardedBank = ShardedMemoryBank.open(bankFile, !noVerify);
+                builder.memoryBank(shardedBank);
+            } else {
+                bank = noVerify ? MemoryBankFile.open(bankFile) : MemoryBankFile.openVerified(bankFile);
+                builder.memoryBank(bank);
+            }
         } else {
             List<String> captions = memory != null ? readCaptions(memory) : Miniature.memoryCaptions();
             builder.memoryCaptions(captions).memoryProgress(ProgressBar.onTerminal("encoding memory"));
@@ -142,7 +150,8 @@ public final class CaptionCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int failed = 0;
         // a captioner never closes a bank it was given: the bank is ours, closed after the captioner
-        try (MemoryBankFile ownedBank = bank; DeCap decap = builder.build()) {
+        try (MemoryBankFile ownedBank = bank; ShardedMemoryBank ownedShards = shardedBank;
+             DeCap decap = builder.build()) {
             ProgressBar progress = images.size() >= 20 ? ProgressBar.onTerminal("captioning") : null;
             for (int i = 0; i < images.size(); i++) {
                 Path image = images.get(i);

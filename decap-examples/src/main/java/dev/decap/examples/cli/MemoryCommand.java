@@ -251,14 +251,15 @@ public final class MemoryCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "BANK", description = "Memory bank file or shard manifest (.json).")
+        @Parameters(index = "0", paramLabel = "BANK", description = "Memory bank file, shard manifest (.json) or "
+                + "bank directory.")
         Path bank;
 
         @Override
         public Integer call() throws IOException {
             ObjectNode o = JSON.createObjectNode();
             o.put("file", bank.toAbsolutePath().normalize().toString());
-            if (isManifest(bank)) {
+            if (isManifestOrDirectory(bank)) {
                 try (ShardedMemoryBank sharded = ShardedMemoryBank.open(bank, true)) {
                     o.put("count", sharded.size());
                     o.put("shards", sharded.shards().size());
@@ -276,14 +277,19 @@ public final class MemoryCommand implements Runnable {
             return 0;
         }
 
-        private static boolean isManifest(Path file) throws IOException {
-            if (!Files.isRegularFile(file)) {
-                return false;
-            }
-            try (InputStream in = Files.newInputStream(file)) {
-                int first = in.read();
-                return first == '{';
-            }
+    }
+
+    /** Whether {@code path} is a bank directory or a shard manifest (JSON) rather than a bank file. */
+    static boolean isManifestOrDirectory(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            return true;
+        }
+        if (!Files.isRegularFile(path)) {
+            return false;
+        }
+        try (InputStream in = Files.newInputStream(path)) {
+            int first = in.read();
+            return first == '{';
         }
     }
 }

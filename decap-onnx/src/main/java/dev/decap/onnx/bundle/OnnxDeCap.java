@@ -8,6 +8,7 @@ import dev.decap.image.ImageLoader;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.ProgressListener;
 import dev.decap.memory.file.MemoryBankFile;
+import dev.decap.memory.file.ShardedMemoryBank;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
 import dev.decap.projection.Projectors;
@@ -211,6 +212,8 @@ public final class OnnxDeCap {
                 if (bank instanceof MemoryBankFile file && bundle().textEncoderIdentity().isPresent()) {
                     // a bank file from another text tower lives in another embedding space: refuse it
                     file.requireEncoder(bundle().textEncoderIdentity().get(), bundle().embeddingDimension());
+                } else if (bank instanceof ShardedMemoryBank sharded && bundle().textEncoderIdentity().isPresent()) {
+                    sharded.requireEncoder(bundle().textEncoderIdentity().get(), bundle().embeddingDimension());
                 }
                 DeCap.Builder b = model.captioner().memoryBank(bank).owning(model);
                 if (projector != null) {

@@ -159,4 +159,21 @@ class ShardingTest {
         Files.writeString(manifest, "{not json");
         assertThrows(CorruptMemoryBankException.class, () -> ShardedMemoryBank.open(manifest, false));
     }
+
+    @Test
+    void a_bank_directory_opens_through_its_manifest_and_refuses_another_encoder() throws IOException {
+        Path bank = dir.resolve("whole.dmb");
+        BankFiles.write(bank, captions, vectors, VectorType.FP32);
+        Path bankDir = Files.createDirectories(dir.resolve("bank"));
+        MemoryBanks.split(bank, 3, bankDir.resolve(ShardedMemoryBank.DIRECTORY_MANIFEST));
+        try (ShardedMemoryBank sharded = ShardedMemoryBank.open(bankDir, true)) {
+            assertEquals(N, sharded.size());
+            assertEquals(3, sharded.shards().size());
+            sharded.requireEncoder(BankFiles.ENCODER, D);
+            IncompatibleMemoryBankException e = assertThrows(IncompatibleMemoryBankException.class,
+                    () -> sharded.requireEncoder(BankFiles.OTHER, D));
+            assertTrue(e.getMessage().contains("other-encoder"), e.getMessage());
+            assertThrows(IncompatibleMemoryBankException.class, () -> sharded.requireEncoder(BankFiles.ENCODER, D + 1));
+        }
+    }
 }
