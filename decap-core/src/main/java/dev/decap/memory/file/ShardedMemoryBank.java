@@ -113,8 +113,14 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
                     throw new CorruptMemoryBankException(m, "manifest", where + " needs \"path\", \"count\" and "
                             + "\"content_sha256\"");
                 }
-                MemoryBankFile bank = verify ? MemoryBankFile.openVerified(m.resolveSibling(path))
-                        : MemoryBankFile.open(m.resolveSibling(path));
+                Path shardFile;
+                try {
+                    shardFile = m.resolveSibling(path);
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw new CorruptMemoryBankException(m, "manifest", where + " path " + json(path)
+                            + " is not a valid file name (" + e.getReason() + ")", e);
+                }
+                MemoryBankFile bank = verify ? MemoryBankFile.openVerified(shardFile) : MemoryBankFile.open(shardFile);
                 opened.add(bank);
                 if (bank.size() != count || !bank.contentSha256().equals(sha)) {
                     throw new CorruptMemoryBankException(m, "manifest", where + " (" + path + ") does not match "
