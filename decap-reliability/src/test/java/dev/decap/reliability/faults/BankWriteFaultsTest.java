@@ -84,10 +84,12 @@ class BankWriteFaultsTest {
         String newContent = writeBank(Files.createDirectories(tmp.resolve("reference")).resolve("bank.dmb"), "new",
                 300, 16, 2).contentSha256();
         long ops = operationsOf(tmp.resolve("count"), root -> writeBank(root.resolve("bank.dmb"), "new", 300, 16, 2));
-        for (long at = 1; at <= ops + 1; at++) {
+        // until a run gets through without a fault (short writes add operations beyond the count)
+        for (long at = 1, injected = 1; injected > 0; at++) {
+            assertTrue(at < 100 * ops, "the write never completed");
             Path dir = Files.createDirectories(tmp.resolve("error-" + at));
             String oldContent = writeBank(dir.resolve("bank.dmb"), "old", 50, 16, 2).contentSha256();
-            FaultyFileSystem fs = new FaultyFileSystem(dir, at).failAt(at).shortIo(0.3);
+            FaultyFileSystem fs = new FaultyFileSystem(dir, 1).failAt(at).shortIo(0.3);
             boolean committed;
             try {
                 writeBank(fs.root().resolve("bank.dmb"), "new", 300, 16, 2);
@@ -97,6 +99,7 @@ class BankWriteFaultsTest {
                 assertTrue(e.getMessage().contains("bank.dmb"), "the message names the bank: " + e.getMessage());
             }
             COUNTS.record("MemoryBankWriter, I/O error", fs);
+            injected = fs.faultsInjected;
             assertEquals(committed ? newContent : oldContent, verifiedContent(dir.resolve("bank.dmb")),
                     "fault at operation " + at + " of " + ops + (committed ? " (committed)" : " (refused)"));
             assertNoTemporaryFilesUnlessTheirDeleteFailed(dir, fs);
@@ -108,11 +111,13 @@ class BankWriteFaultsTest {
         String newContent = writeBank(Files.createDirectories(tmp.resolve("reference")).resolve("bank.dmb"), "new",
                 300, 16, 2).contentSha256();
         long ops = operationsOf(tmp.resolve("count"), root -> writeBank(root.resolve("bank.dmb"), "new", 300, 16, 2));
-        for (long at = 1; at <= ops + 1; at++) {
+        for (long at = 1, crashes = 1; crashes > 0; at++) {
+            assertTrue(at < 100 * ops, "the write never completed");
+            crashes = 0;
             for (long seed = 0; seed < 4; seed++) {
                 Path dir = Files.createDirectories(tmp.resolve("crash-" + at + "-" + seed));
                 String oldContent = writeBank(dir.resolve("bank.dmb"), "old", 50, 16, 2).contentSha256();
-                FaultyFileSystem fs = new FaultyFileSystem(dir, at * 31 + seed).crashAt(at).shortIo(0.2);
+                FaultyFileSystem fs = new FaultyFileSystem(dir, seed).crashAt(at).shortIo(0.2);
                 boolean reportedCommitted = false;
                 try {
                     writeBank(fs.root().resolve("bank.dmb"), "new", 300, 16, 2);
@@ -122,6 +127,7 @@ class BankWriteFaultsTest {
                 }
                 COUNTS.record("MemoryBankWriter, crash", fs);
                 boolean crashedDuringWrite = fs.crashed();
+                crashes += crashedDuringWrite ? 1 : 0;
                 fs.recoverAfterCrash();
                 String found = verifiedContent(dir.resolve("bank.dmb"));
                 String where = "crash at operation " + at + " of " + ops + " (seed " + seed + ")";
@@ -147,11 +153,12 @@ class BankWriteFaultsTest {
             MemoryBanks.merge(List.of(root.resolve("a.dmb"), root.resolve("b.dmb")), root.resolve("out.dmb"),
                     VectorType.FP32);
         });
-        for (long at = 1; at <= ops + 1; at++) {
+        for (long at = 1, crashes = 1; crashes > 0; at++) {
+            assertTrue(at < 100 * ops, "the merge never completed");
             Path dir = Files.createDirectories(tmp.resolve("merge-" + at));
             copyInputs(inputs, dir);
             String old = writeBank(dir.resolve("out.dmb"), "previous", 5, 8, 8).contentSha256();
-            FaultyFileSystem fs = new FaultyFileSystem(dir, at).crashAt(at).shortIo(0.2);
+            FaultyFileSystem fs = new FaultyFileSystem(dir, 1).crashAt(at).shortIo(0.2);
             try {
                 MemoryBanks.merge(List.of(fs.root().resolve("a.dmb"), fs.root().resolve("b.dmb")),
                         fs.root().resolve("out.dmb"), VectorType.FP32);
@@ -159,6 +166,7 @@ class BankWriteFaultsTest {
                 // the crash surfaced as a library exception
             }
             COUNTS.record("MemoryBanks.merge, crash", fs);
+            crashes = fs.crashed() ? 1 : 0;
             fs.recoverAfterCrash();
             String found = verifiedContent(dir.resolve("out.dmb"));
             assertTrue(old.equals(found) || merged.equals(found), "crash at operation " + at + " of " + ops

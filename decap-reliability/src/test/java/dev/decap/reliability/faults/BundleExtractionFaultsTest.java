@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * Extraction of the miniature bundle into its cache directory under faults: an I/O error fails the extraction with
  * a {@link ModelException} and the next extraction succeeds; after a crash at any of the sampled operations (every
  * directory operation and force, and writes spread over the files), the next extraction gives a bundle that
- * verifies file by file: a damaged copy is never reused.
+ * verifies file by file: a damaged copy is never reused. (No short transfers here, so that the sampled operations are
+ * those of the counting run; the other fault tests have them.)
  */
 class BundleExtractionFaultsTest {
     private static final FaultCounts COUNTS = new FaultCounts("bundle extraction");
@@ -58,7 +59,7 @@ class BundleExtractionFaultsTest {
     void an_io_error_fails_the_extraction_and_the_next_one_succeeds() throws IOException {
         for (long at : sampledOperations(operationsOfOneExtraction())) {
             Path dir = Files.createDirectories(tmp.resolve("error-" + at));
-            FaultyFileSystem fs = new FaultyFileSystem(dir, at).failAt(at).shortIo(0.2);
+            FaultyFileSystem fs = new FaultyFileSystem(dir, at).failAt(at);
             try {
                 Path extracted = MiniatureExtraction.extract(fs.root().resolve("cache"));
                 ModelBundle.open(FaultPath.unwrapIfFaulty(extracted), true);
@@ -76,7 +77,7 @@ class BundleExtractionFaultsTest {
         for (long at : sampledOperations(operationsOfOneExtraction())) {
             for (long seed = 0; seed < 2; seed++) {
                 Path dir = Files.createDirectories(tmp.resolve("crash-" + at + "-" + seed));
-                FaultyFileSystem fs = new FaultyFileSystem(dir, at * 3 + seed).crashAt(at).shortIo(0.2);
+                FaultyFileSystem fs = new FaultyFileSystem(dir, at * 3 + seed).crashAt(at);
                 try {
                     MiniatureExtraction.extract(fs.root().resolve("cache"));
                 } catch (DecapException e) {

@@ -1,5 +1,6 @@
 package dev.decap.reliability.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.decap.onnx.bundle.BundleTokenizers;
 import dev.decap.onnx.bundle.ModelBundle;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Timeout;
 class BundleManifestFuzzTest {
     private static final Path DIR = bundleDirectory();
 
+    @DictionaryEntries({"\\u0000", "\\ud800", "../", "/", "\"\"", "null", "-1", "0", "1.5", "1e400",
+            "9223372036854775808", "2147483648", "[]", "{}"})
     @FuzzTest(maxDuration = FuzzSettings.MAX_DURATION)
     @Timeout(value = FuzzSettings.SECONDS_PER_INPUT, unit = TimeUnit.SECONDS)
     void any_manifest_opens_or_is_refused_with_a_model_exception(byte[] manifest) {

@@ -1,5 +1,6 @@
 package dev.decap.reliability.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.decap.memory.file.Corpus;
 
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Timeout;
 class CorpusFuzzTest {
     private static final Path DIR = Scratch.directory("decap-fuzz-corpus");
 
+    @DictionaryEntries({"\\u0000", "\\ud800", "../", "/", "\"\"", "null", "-1", "0", "1.5", "1e400",
+            "9223372036854775808", "2147483648", "[]", "{}"})
     @FuzzTest(maxDuration = FuzzSettings.MAX_DURATION)
     @Timeout(value = FuzzSettings.SECONDS_PER_INPUT, unit = TimeUnit.SECONDS)
     void any_corpus_file_is_read_or_refused(byte[] bytes) {

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Image bytes of any kind: {@link ImageLoader} decodes them or throws an {@code ImageDecodingException}; it never
- * lets another exception escape, never hangs, and never runs out of a 512 MB heap. The pixel limit is 4 MP here (the
- * default, 100 MP, needs about 1.2 GB for the largest legal image); seeds are real PNG, JPEG, GIF and BMP files in
- * {@code ImageLoaderFuzzTestInputs/}.
+ * lets another exception escape, never hangs, and never runs out of a 512 MB heap. The pixel limit is 4 MP here (at
+ * the default, 100 MP, the pixels of the largest legal image alone take 400 MB); seeds are real PNG, JPEG, GIF and
+ * BMP files in {@code ImageLoaderFuzzTestInputs/}.
  */
 class ImageLoaderFuzzTest {
     private static final ImageLoader LOADER = ImageLoader.builder().maxPixels(4_000_000).build();

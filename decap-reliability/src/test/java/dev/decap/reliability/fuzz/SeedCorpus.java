@@ -20,14 +20,13 @@ import javax.imageio.ImageIO;
  * {@code src/test/resources/dev/decap/reliability/fuzz/<Target>Inputs/<method>/}. Re-run after a format change:
  *
  * <pre>
- * ./mvnw -B -q -o -pl decap-reliability -am test-compile -DskipTests
+ * ./mvnw -B -q -o -pl decap-reliability -am test-compile dependency:build-classpath \
+ *     -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
  * java -cp "$(cat decap-reliability/target/test-classpath.txt):decap-reliability/target/test-classes" \
  *     dev.decap.reliability.fuzz.SeedCorpus .
  * </pre>
  *
- * (The classpath file is written by {@code ./mvnw -pl decap-reliability dependency:build-classpath
- * -Dmdep.outputFile=target/test-classpath.txt}.) Files the fuzzer found interesting (crashers, once fixed) are added
- * next to these by hand, named {@code crash-*}.
+ * Inputs the fuzzer found (crashers, once fixed) are kept next to these, named {@code crash-*}.
  */
 public final class SeedCorpus {
     private SeedCorpus() {

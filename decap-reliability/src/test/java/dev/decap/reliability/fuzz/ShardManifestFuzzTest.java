@@ -1,5 +1,6 @@
 package dev.decap.reliability.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.file.ShardedMemoryBank;
@@ -17,6 +18,8 @@ class ShardManifestFuzzTest {
     private static final Path DIR = Scratch.directory("decap-fuzz-shards");
     private static final Path MANIFEST = FuzzFixtures.writeShards(DIR);
 
+    @DictionaryEntries({"\\u0000", "\\ud800", "../", "/", "\"\"", "null", "-1", "0", "1.5", "1e400",
+            "9223372036854775808", "2147483648", "[]", "{}"})
     @FuzzTest(maxDuration = FuzzSettings.MAX_DURATION)
     @Timeout(value = FuzzSettings.SECONDS_PER_INPUT, unit = TimeUnit.SECONDS)
     void any_shard_manifest_opens_its_shards_or_is_refused(byte[] bytes) {
