@@ -2,9 +2,12 @@ package dev.decap.memory.file;
 
 import dev.decap.InvalidInputException;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /** Operations on bank files as a whole: merging and appending. Stateless. */
 public final class MemoryBanks {
@@ -47,6 +50,11 @@ public final class MemoryBanks {
      * beside the manifest) and writes a shard manifest listing them (see {@link ShardedMemoryBank}). Rows are
      * copied bit for bit; the bank itself is left as it is.
      *
+     * <p>The manifest is the commit point. When it already exists, the new shards get names that it does not list
+     * ({@code NAME-1-00000.dmb}, {@code NAME-2-00000.dmb}, ... the first generation free of them), so a failure or a
+     * crash before the new manifest is in place leaves the previous split whole; once it is, the shards that only the
+     * previous manifest listed (split files beside it, {@code NAME-*.dmb}) are deleted.
+     *
      * @return the shard files, in order
      */
     public static List<Path> split(Path bank, int shardCount, Path manifest) {
@@ -57,11 +65,16 @@ public final class MemoryBanks {
             }
             Path m = manifest.toAbsolutePath().normalize();
             String base = m.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+            Set<Path> previous = ShardedMemoryBank.listedFiles(m);
+            String prefix = base;
+            for (int g = 1; !free(m, prefix, shardCount, previous); g++) {
+                prefix = base + "-" + g;
+            }
             List<Path> shards = new ArrayList<>();
             for (int s = 0; s < shardCount; s++) {
                 int from = (int) ((long) source.size() * s / shardCount);
                 int to = (int) ((long) source.size() * (s + 1) / shardCount);
-                Path out = m.resolveSibling(String.format("%s-%05d.dmb", base, s));
+                Path out = m.resolveSibling(String.format("%s-%05d.dmb", prefix, s));
                 try (MemoryBankWriter w = MemoryBankWriter.builder().output(out).dimension(source.dimension())
                         .encoder(source.encoder()).vectorType(source.vectorType()).dedupe(false).build()) {
                     for (int i = from; i < to; i++) {
@@ -72,7 +85,31 @@ public final class MemoryBanks {
                 shards.add(out);
             }
             ShardedMemoryBank.writeManifest(m, shards);
+            previous.removeAll(shards);
+            previous.remove(bank.toAbsolutePath().normalize());
+            for (Path stale : previous) {
+                String name = stale.getFileName().toString();
+                if (!stale.getParent().equals(m.getParent()) || !name.startsWith(base + "-")
+                        || !name.endsWith(".dmb")) {
+                    continue;   // only shards a split wrote beside this manifest, never another file it names
+                }
+                try {
+                    Files.deleteIfExists(stale);
+                } catch (IOException ignored) {
+                    // the new split is committed; a leftover shard of the old one is only disk space
+                }
+            }
             return shards;
         }
+    }
+
+    /** Whether none of the shard names {@code prefix-00000.dmb ...} is listed by the existing manifest. */
+    private static boolean free(Path manifest, String prefix, int shardCount, Set<Path> listed) {
+        for (int s = 0; s < shardCount; s++) {
+            if (listed.contains(manifest.resolveSibling(String.format("%s-%05d.dmb", prefix, s)))) {
+                return false;
+            }
+        }
+        return true;
     }
 }

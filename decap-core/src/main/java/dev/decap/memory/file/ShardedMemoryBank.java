@@ -15,8 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One memory bank made of several shards, in order: entry {@code i} of shard {@code s} is entry
@@ -121,8 +123,14 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
                     throw new CorruptMemoryBankException(m, "manifest", where + " needs \"path\", \"count\" and "
                             + "\"content_sha256\"");
                 }
-                MemoryBankFile bank = verify ? MemoryBankFile.openVerified(m.resolveSibling(path))
-                        : MemoryBankFile.open(m.resolveSibling(path));
+                Path shardFile;
+                try {
+                    shardFile = m.resolveSibling(path);
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw new CorruptMemoryBankException(m, "manifest", where + " path " + json(path)
+                            + " is not a valid file name (" + e.getReason() + ")", e);
+                }
+                MemoryBankFile bank = verify ? MemoryBankFile.openVerified(shardFile) : MemoryBankFile.open(shardFile);
                 opened.add(bank);
                 if (bank.size() != count || !bank.contentSha256().equals(sha)) {
                     throw new CorruptMemoryBankException(m, "manifest", where + " (" + path + ") does not match "
@@ -136,6 +144,34 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
             opened.forEach(MemoryBankFile::close);
             throw e;
         }
+    }
+
+    /**
+     * The shard files an existing manifest lists (absolute), or none when there is no readable manifest: what a new
+     * split must not overwrite before its own manifest replaces this one.
+     */
+    static Set<Path> listedFiles(Path manifest) {
+        Set<Path> files = new HashSet<>();
+        if (!Files.isRegularFile(manifest)) {
+            return files;
+        }
+        try {
+            if (MiniJson.parseObject(Files.readString(manifest, StandardCharsets.UTF_8)).get("shards")
+                    instanceof List<?> list) {
+                for (Object entry : list) {
+                    if (entry instanceof Map<?, ?> e && e.get("path") instanceof String path) {
+                        try {
+                            files.add(manifest.resolveSibling(path).toAbsolutePath().normalize());
+                        } catch (java.nio.file.InvalidPathException ignored) {
+                            // not a file this library could have written
+                        }
+                    }
+                }
+            }
+        } catch (IOException | MiniJson.SyntaxException ignored) {
+            // an unreadable manifest protects nothing
+        }
+        return files;
     }
 
     private static EncoderIdentity encoder(Path m, Object o) {

@@ -87,7 +87,7 @@ public final class ModelBundle {
         }
         BundleManifest m;
         try {
-            m = JSON.readValue(manifestFile.toFile(), BundleManifest.class);
+            m = JSON.readValue(Files.readAllBytes(manifestFile), BundleManifest.class);   // any file system, not only File
         } catch (JsonProcessingException e) {
             throw new ModelException("bundle manifest " + manifestFile + " is not valid JSON of the expected shape"
                     + fieldOf(e) + ": " + e.getOriginalMessage(), e);
@@ -235,7 +235,7 @@ public final class ModelBundle {
     public static int[] readVocabularyMap(Path file, int decoderVocabSize) {
         JsonNode node;
         try {
-            node = JSON.readTree(file.toFile());
+            node = JSON.readTree(Files.readAllBytes(file));
         } catch (IOException e) {
             throw new ModelException("vocabulary map " + file + " is not readable JSON: " + e.getMessage(), e);
         }
