@@ -342,11 +342,15 @@ final class MemoryBuild {
         }
     }
 
-    private static void forceDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException ignored) {
-            // not every platform can open a directory; the renames are still atomic
+    private static void forceDirectory(Path dir) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(dir, StandardOpenOption.READ);
+        } catch (IOException | UnsupportedOperationException e) {
+            return; // not every platform can open a directory; there the renames are durable on their own
+        }
+        try (ch) {
+            ch.force(true); // a failure here would let the renames be lost before the manifest commits them
         }
     }
 

@@ -318,9 +318,15 @@ public final class MemoryBankWriter implements AutoCloseable {
                 throw new IOException("the file system cannot rename atomically", e);
             }
             committed = true;
+            stage = "the directory fsync";
             forceDirectory(output.getParent());
         } catch (IOException e) {
             abort();
+            if (committed) {
+                throw new MemoryBankWriteException("memory bank " + output + " was written and renamed into place, "
+                        + "but syncing its directory failed: " + e.getMessage() + " (" + e.getClass().getSimpleName()
+                        + "); the new bank may not survive a power cut: check the disk and write it again", e);
+            }
             throw failure("writing " + stage, e);
         } catch (RuntimeException e) {
             if (!committed) {
@@ -493,11 +499,20 @@ public final class MemoryBankWriter implements AutoCloseable {
     }
 
     /** Forces a directory's entry for a renamed file to disk (POSIX); a no-op where directories cannot be opened. */
-    static void forceDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
+    /**
+     * Makes a rename in {@code dir} durable. A directory that cannot be opened (Windows, where a rename is durable
+     * on its own) is skipped; a failing {@code fsync} of a directory that did open is an error, because the rename
+     * it should make durable may then be lost in a power cut.
+     */
+    static void forceDirectory(Path dir) throws IOException {
+        FileChannel d;
+        try {
+            d = FileChannel.open(dir, StandardOpenOption.READ);
         } catch (IOException | UnsupportedOperationException e) {
-            // Windows cannot open directories; its rename is durable on its own
+            return;
+        }
+        try (d) {
+            d.force(true);
         }
     }
 

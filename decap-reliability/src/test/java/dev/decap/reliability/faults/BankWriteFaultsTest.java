@@ -95,7 +95,8 @@ class BankWriteFaultsTest {
                 writeBank(fs.root().resolve("bank.dmb"), "new", 300, 16, 2);
                 committed = true;
             } catch (DecapException e) {
-                committed = false;
+                // a failed directory fsync after the rename: the new bank is in place but reported as not durable
+                committed = e.getMessage().contains("renamed into place");
                 assertTrue(e.getMessage().contains("bank.dmb"), "the message names the bank: " + e.getMessage());
             }
             COUNTS.record("MemoryBankWriter, I/O error", fs);
