@@ -29,6 +29,12 @@ public final class BundleTokenizers {
 
     /** {@code tokenizer.type} of CLIP's byte-level BPE (the default when the manifest has no type). */
     public static final String CLIP_BPE = "clip-bpe";
+    /**
+     * The {@code tokenizer.vocabulary_sha256} of OpenAI's {@code bpe_simple_vocab_16e6.txt.gz}: the SHA-256 of its
+     * text (3,194,984 bytes decompressed), which the bundles of {@code tools/} record.
+     */
+    public static final String CLIP_BPE_VOCABULARY_SHA256 =
+            "67603cfda2e032ad77b5f8808af37789d590db664b26df8705d2bf8b3c553fc8";
     /** {@code tokenizer.type} of the word-level tokenizer. */
     public static final String WORD = "word";
 
