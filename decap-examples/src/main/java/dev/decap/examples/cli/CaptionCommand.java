@@ -101,6 +101,13 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--no-verify", description = "Skip the SHA-256 check of the bundle's files.")
     boolean noVerify;
 
+
+    @Option(names = "--no-verify-vocab", description = "Accept a tokenizer vocabulary other than the one the "
+
+            + "bundle's manifest records (tokenizer.vocabulary_sha256); only for a vocabulary changed on purpose.")
+
+    boolean noVerifyVocab;
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR", description = "Image files, or directories of them.")
     List<Path> inputs;
 
@@ -110,7 +117,7 @@ public final class CaptionCommand implements Callable<Integer> {
         List<Path> images = expand(inputs);
         OnnxDeCap.Builder builder = bundle == null ? Miniature.onnxBuilder()
                 : OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary);
-        builder.masking(!noMask).verifyChecksums(!noVerify);
+        builder.masking(!noMask).verifyChecksums(!noVerify).verifyVocabulary(!noVerifyVocab);
         ModelBundle model = builder.bundle();
         int tokens = checkedMaxTokens(maxTokens, model);
         DecodingOptions.Builder ob = DecodingOptions.builder().maxTokens(tokens);

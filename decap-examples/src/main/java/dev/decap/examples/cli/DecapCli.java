@@ -22,6 +22,7 @@ import java.util.Map;
                 DecodeCommand.class,
                 EvalCommand.class,
                 MemoryCommand.class,
+                BundleCommand.class,
         })
 public final class DecapCli implements Runnable {
 
@@ -38,6 +39,7 @@ public final class DecapCli implements Runnable {
         CLI_TERMS.put("maxTokens", "--max-tokens");
         CLI_TERMS.put("beamWidth", "--beam");
         CLI_TERMS.put("verifyChecksums(false)", "--no-verify");
+        CLI_TERMS.put("verifyVocabulary(false)", "--no-verify-vocab");
         CLI_TERMS.put("skip verification only if you changed it on purpose", "use --no-verify only if you changed "
                 + "it on purpose");
     }
