@@ -139,6 +139,10 @@ public final class BundleTokenizers {
             throw new ModelException(where + ": the word vocabulary cannot be loaded: " + e.getMessage(), e);
         }
         int v = t.vocabularySize();
+        if (spec.vocabSize() == null) {
+            throw new ModelException(where + ": tokenizer.vocab_size is required with a word tokenizer: expected "
+                    + v + " (the lines of " + entry.path() + "), found nothing");
+        }
         expect(where, "tokenizer.vocab_size", spec.vocabSize(), v);
         expect(where, "tokenizer.sot_id", spec.sotId(), t.startOfText());
         expect(where, "tokenizer.eot_id", spec.eotId(), t.endOfText());

@@ -118,7 +118,7 @@ public final class DecapModel implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            throw e;
+            throw bundle.naming(e);
         }
     }
 

@@ -202,6 +202,12 @@ public final class ManifestSeal {
             try {
                 Files.write(tmp, text);
                 try {
+                    // the temporary file is private (0600): give the manifest back its own permissions
+                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(manifestFile));
+                } catch (UnsupportedOperationException notPosix) {
+                    // nothing to keep on this file system
+                }
+                try {
                     Files.move(tmp, manifestFile, StandardCopyOption.ATOMIC_MOVE,
                             StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {

@@ -191,6 +191,19 @@ public final class ModelBundle {
                         + " is not a valid file name (" + e.getReason() + ")", e);
             }
         }
+        BundleManifest.Clip clip = m.clip();
+        if (clip != null && clip.layout() != null) {
+            try {
+                dev.decap.onnx.encoding.ClipLayout.fromId(clip.layout());
+            } catch (ConfigurationException e) {
+                throw new ModelException(where + ": clip.layout: " + e.getMessage(), e);
+            }
+        }
+        if (clip != null && clip.contextLength() != null
+                && (clip.contextLength() < 2 || clip.contextLength() > dev.decap.tokenization.Tokenizer.MAX_CONTEXT_LENGTH)) {
+            throw new ModelException(where + ": clip.context_length must be between 2 and "
+                    + dev.decap.tokenization.Tokenizer.MAX_CONTEXT_LENGTH + ", found " + clip.contextLength());
+        }
         BundleManifest.Generation gen = m.generation();
         if (gen != null && gen.maxTokens() != null) {
             requirePositive(gen.maxTokens(), "generation.max_tokens", where);
@@ -313,6 +326,31 @@ public final class ModelBundle {
         } catch (IOException e) {
             throw new ModelException("cannot read " + where + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code e} with the bundle named in its message (same exception type, {@code e} as the cause), or {@code e}
+     * itself when its message names the bundle already. Used where a component built from the bundle (a layout, an
+     * encoder, a decoder) reports a problem in its own words.
+     */
+    RuntimeException naming(RuntimeException e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (m.contains(directory.toString())) {
+            return e;
+        }
+        String named = "bundle " + directory + ": " + m;
+        if (e instanceof ConfigurationException) {
+            return new ConfigurationException(named, e);
+        } else if (e instanceof dev.decap.InvalidInputException) {
+            return new dev.decap.InvalidInputException(named, e);
+        } else if (e instanceof dev.decap.InferenceException) {
+            return new dev.decap.InferenceException(named, e);
+        } else if (e instanceof dev.decap.ClosedException) {
+            return new dev.decap.ClosedException(named, e);
+        } else if (e instanceof dev.decap.DecapException) {
+            return new ModelException(named, e);
+        }
+        return new ModelException(named + " (" + e.getClass().getName() + ")", e);
     }
 
     /** Lower-case hex SHA-256 of a file. */

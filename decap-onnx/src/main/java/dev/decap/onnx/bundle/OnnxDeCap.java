@@ -191,7 +191,12 @@ public final class OnnxDeCap {
         /** Builds only the bundle's caption decoder (with the tokenizer, when found), owned by the caller. */
         public OnnxCaptionDecoder buildDecoder() {
             ModelBundle bundle = bundle();
-            return BundleDecoders.load(bundle, loadTokenizer(bundle).orElse(null), onnxOptions, masking);
+            Tokenizer t = loadTokenizer(bundle).orElse(null);
+            try {
+                return BundleDecoders.load(bundle, t, onnxOptions, masking);
+            } catch (RuntimeException e) {
+                throw bundle.naming(e);
+            }
         }
 
         /**
