@@ -68,8 +68,9 @@ public interface MemoryBank {
             for (int r = 0; r < rows; r++) {
                 float[] e = embedding(start + r);
                 if (e.length != d) {
-                    throw new IllegalStateException("memory bank entry " + (start + r) + " has the wrong dimension:"
-                            + " expected " + d + ", found " + e.length + "; the bank implementation is broken");
+                    throw new dev.decap.InferenceException("the memory bank " + getClass().getName() + " returned "
+                            + "entry " + (start + r) + " with the wrong dimension: expected " + d + ", found "
+                            + e.length + "; the bank implementation is broken");
                 }
                 System.arraycopy(e, 0, block, r * d, d);
             }
