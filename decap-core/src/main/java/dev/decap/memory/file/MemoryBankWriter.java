@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
@@ -23,7 +24,6 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
@@ -121,6 +121,7 @@ public final class MemoryBankWriter implements AutoCloseable {
      * of whitespace (any Unicode white space or space separator) replaced by one U+0020 space. Case is kept.
      */
     public static String normalizeCaption(String caption) {
+        Arguments.requireNonNull(caption, "caption");
         StringBuilder sb = new StringBuilder(caption.length());
         boolean pendingSpace = false;
         for (int i = 0; i < caption.length(); ) {
@@ -607,7 +608,7 @@ public final class MemoryBankWriter implements AutoCloseable {
 
         /** Optional. How components are stored. Default: {@link VectorType#FP32}. */
         public Builder vectorType(VectorType type) {
-            this.type = Objects.requireNonNull(type, "type");
+            this.type = Arguments.requireNonNull(type, "type");
             return this;
         }
 
@@ -618,7 +619,7 @@ public final class MemoryBankWriter implements AutoCloseable {
         }
 
         Builder channelOpener(ChannelOpener opener) {
-            this.opener = Objects.requireNonNull(opener, "opener");
+            this.opener = Arguments.requireNonNull(opener, "opener");
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
@@ -69,6 +70,7 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
 
     /** A bank over {@code shards} (not closed by this bank). */
     public static ShardedMemoryBank of(List<? extends MemoryBank> shards) {
+        Arguments.requireNonNull(shards, "shards");
         return new ShardedMemoryBank(shards, false);
     }
 
@@ -80,6 +82,7 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
      * @throws CorruptMemoryBankException naming the manifest (section {@code manifest}) or the failing shard
      */
     public static ShardedMemoryBank open(Path manifest, boolean verify) {
+        Arguments.requireNonNull(manifest, "manifest");
         Path m = manifest.toAbsolutePath().normalize();
         Map<String, Object> json;
         try {
@@ -150,6 +153,8 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException if the shards differ in encoder or dimension
      */
     public static void writeManifest(Path manifest, List<Path> shards) {
+        Arguments.requireNonNull(shards, "shards");
+        Arguments.requireNonNull(manifest, "manifest");
         Path m = manifest.toAbsolutePath().normalize();
         StringBuilder entries = new StringBuilder();
         EncoderIdentity encoder = null;

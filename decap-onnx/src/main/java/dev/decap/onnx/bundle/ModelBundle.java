@@ -1,5 +1,6 @@
 package dev.decap.onnx.bundle;
 
+import dev.decap.spi.Arguments;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -71,6 +72,7 @@ public final class ModelBundle {
 
     /** Opens and checks a bundle, verifying every file's SHA-256. */
     public static ModelBundle open(Path directory) {
+        Arguments.requireNonNull(directory, "directory");
         return open(directory, true);
     }
 
@@ -84,7 +86,8 @@ public final class ModelBundle {
      */
     public static ModelBundle open(Path directory, boolean verifyChecksums) {
         if (directory == null) {
-            throw new ConfigurationException("bundle directory is null; pass the directory holding " + MANIFEST);
+            throw new dev.decap.InvalidInputException("directory is null; pass the bundle directory holding "
+                    + MANIFEST);
         }
         Path dir = directory.toAbsolutePath().normalize();
         if (Files.isRegularFile(dir) && dir.getFileName().toString().equals(MANIFEST)) {
@@ -355,6 +358,7 @@ public final class ModelBundle {
 
     /** Lower-case hex SHA-256 of a file. */
     public static String sha256(Path file) {
+        Arguments.requireNonNull(file, "file");
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
@@ -375,6 +379,7 @@ public final class ModelBundle {
      * @throws ModelException naming the file if it is not such an array
      */
     public static int[] readVocabularyMap(Path file, int decoderVocabSize) {
+        Arguments.requireNonNull(file, "file");
         JsonNode node;
         try {
             node = JSON.readTree(file.toFile());
@@ -448,6 +453,7 @@ public final class ModelBundle {
 
     /** The file of a component key, if the bundle has it. */
     public Optional<Path> file(String key) {
+        Arguments.requireNonNull(key, "key");
         return Optional.ofNullable(files.get(key));
     }
 

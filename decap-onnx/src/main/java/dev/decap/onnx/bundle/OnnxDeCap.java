@@ -1,5 +1,6 @@
 package dev.decap.onnx.bundle;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.DeCap;
 import dev.decap.ModelException;
@@ -52,6 +53,7 @@ public final class OnnxDeCap {
 
     /** Starts a builder for the bundle in {@code directory}. */
     public static Builder fromBundle(Path directory) {
+        Arguments.requireNonNull(directory, "directory");
         return new Builder(directory);
     }
 

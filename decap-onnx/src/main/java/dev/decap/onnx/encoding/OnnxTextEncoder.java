@@ -1,5 +1,6 @@
 package dev.decap.onnx.encoding;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.encoding.TextEncoder;
@@ -147,6 +148,7 @@ public final class OnnxTextEncoder implements TextEncoder {
 
     /** Batched {@link #encodeIds(int[])}: one embedding per row, in order. */
     public List<float[]> encodeIdsAll(List<int[]> contextIds) {
+        Arguments.requireNonNull(contextIds, "contextIds");
         if (contextIds == null || contextIds.isEmpty()) {
             throw new InvalidInputException("no token ids to encode: the list is "
                     + (contextIds == null ? "null" : "empty") + "; pass at least one row");
