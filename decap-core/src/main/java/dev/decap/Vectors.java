@@ -1,6 +1,7 @@
 package dev.decap;
 
 import dev.decap.spi.Arguments;
+
 import java.util.List;
 
 /**
@@ -58,7 +59,6 @@ public final class Vectors {
      */
     public static float[] normalized(float[] v, String what) {
         Arguments.requireNonNull(what, "what");
-        Arguments.requireNonNull(v, "v");
         requireFinite(v, what);
         double n = norm(v);
         if (n == 0 || !Double.isFinite(n)) {
@@ -99,7 +99,6 @@ public final class Vectors {
 
     /** Whether {@code v} is finite and of length 1 within {@code tolerance}. */
     public static boolean isUnit(float[] v, double tolerance) {
-        Arguments.requireNonNull(v, "v");
         if (v == null || v.length == 0) {
             return false;
         }
@@ -116,7 +115,6 @@ public final class Vectors {
      */
     public static float[] requireUnit(float[] v, int expected, String what) {
         Arguments.requireNonNull(what, "what");
-        Arguments.requireNonNull(v, "v");
         requireDimension(v, expected, what);
         double n = norm(v);
         if (!(Math.abs(n - 1) <= UNIT_TOLERANCE)) {
@@ -130,7 +128,6 @@ public final class Vectors {
     /** Checks that {@code v} has {@code expected} elements: "expected 512, found 768". */
     public static float[] requireDimension(float[] v, int expected, String what) {
         Arguments.requireNonNull(what, "what");
-        Arguments.requireNonNull(v, "v");
         requireFinite(v, what);
         if (v.length != expected) {
             throw new InvalidInputException(what + " has the wrong dimension: expected " + expected

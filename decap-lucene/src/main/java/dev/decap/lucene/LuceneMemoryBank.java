@@ -371,7 +371,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
         for (ScoreDoc sd : found) {
             int index = indexOf(sd.doc);
             // Lucene scores both similarities of unit vectors as (1 + cosine) / 2.
-            hits.add(new MemoryHit(index, null, 2 * sd.score - 1));
+            hits.add(new MemoryHit(index, "", 2 * sd.score - 1));   // the caption is read below, for the top k only
         }
         hits.sort(Comparator.comparingDouble((MemoryHit h) -> -h.similarity()).thenComparingInt(MemoryHit::index));
         int n = Math.min(k, hits.size());

@@ -68,7 +68,8 @@ class NullPolicyTest {
             "IdentityProjector#project(memory)",
             "BundleTokenizers#load(vocabulary)",           // the bundle directory
             "ModelBundle#findVocabulary(userPath)",
-            "ClipLayout#detect(fileName)");                // the file name is a hint
+            "ClipLayout#detect(fileName)",                 // the file name is a hint
+            "Vectors#isUnit(v)");                          // a predicate: null is not a unit vector
 
     @TempDir
     static Path dir;
@@ -344,6 +345,11 @@ class NullPolicyTest {
                     }
                 }
             }
+        }
+        if (Boolean.getBoolean("decap.nullpolicy.report")) {
+            System.err.println("null probes: " + calls + " calls, " + refused + " refused naming the parameter, "
+                    + inconclusive + " refused for another reason first, " + wrong.size() + " wrong; not probed: "
+                    + uncovered.size());
         }
         assertTrue(calls > 250, "calls: " + calls);
         assertTrue(wrong.isEmpty(), wrong.size() + " of " + calls + " null probes break the policy (" + refused
