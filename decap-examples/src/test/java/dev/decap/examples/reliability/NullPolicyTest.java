@@ -154,19 +154,25 @@ class NullPolicyTest {
         for (Class<?> anchor : List.of(DeCap.class, OnnxDeCap.class, LuceneMemoryBank.class, CaptionMetrics.class,
                 Miniature.class)) {
             Path root = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (!Files.isDirectory(root)) {
-                continue;   // a jar: the reactor build gives directories
+            List<String> entries = new ArrayList<>();
+            if (Files.isDirectory(root)) {
+                try (Stream<Path> files = Files.walk(root)) {
+                    files.forEach(f -> entries.add(root.relativize(f).toString().replace('\\', '/')));
+                }
+            } else {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(root.toFile())) {
+                    jar.stream().forEach(e -> entries.add(e.getName()));
+                }
             }
-            try (Stream<Path> files = Files.walk(root)) {
-                for (Path f : files.filter(p -> p.toString().endsWith(".class")).sorted().toList()) {
-                    String name = root.relativize(f).toString().replace('/', '.').replace(".class", "");
-                    if (name.contains(".internal.") || name.endsWith("package-info") || name.contains("$$")) {
-                        continue;
-                    }
-                    Class<?> c = Class.forName(name, false, anchor.getClassLoader());
-                    if (isApi(c)) {
-                        out.add(c);
-                    }
+            for (String f : entries.stream().filter(p -> p.endsWith(".class")).sorted().toList()) {
+                String name = f.replace('/', '.').replace(".class", "");
+                if (name.contains(".internal.") || name.endsWith("package-info") || name.endsWith("module-info")
+                        || name.contains("$$")) {
+                    continue;
+                }
+                Class<?> c = Class.forName(name, false, anchor.getClassLoader());
+                if (isApi(c)) {
+                    out.add(c);
                 }
             }
         }

@@ -140,8 +140,8 @@ public final class ModelBundle {
             if (!actual.equals(m.manifestSha256())) {
                 throw new ModelException(where + " fails its seal: " + ManifestSeal.FIELD + " expected "
                         + m.manifestSha256() + ", found " + actual + "; the manifest was edited after it was "
-                        + "sealed: copy the bundle again, or reseal it (decap bundle seal DIR, or "
-                        + "tools/seal_manifest.py DIR) if you changed it on purpose");
+                        + "sealed: copy the bundle again, or, if you changed it on purpose, reseal it (decap bundle "
+                        + "seal DIR, or tools/seal_manifest.py DIR) or skip verification with verifyChecksums(false)");
             }
         }
         BundleManifest.TokenizerSpec spec = m.tokenizer();

@@ -142,6 +142,7 @@ public final class OnnxTextEncoder implements TextEncoder {
      * <p>The embedding is not normalised, as {@link #encode(String)}.
      */
     public float[] encodeIds(int[] contextIds) {
+        Arguments.requireNonNull(contextIds, "contextIds");
         model.ensureOpen();
         return run(new int[][] {checkIds(contextIds, "token ids")})[0];
     }
