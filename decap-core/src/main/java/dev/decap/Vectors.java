@@ -14,8 +14,8 @@ public final class Vectors {
 
     /** Dot product of two equally long vectors. */
     public static float dot(float[] a, float[] b) {
-        Arguments.requireNonNull(b, "b");
         Arguments.requireNonNull(a, "a");
+        Arguments.requireNonNull(b, "b");
         if (a.length != b.length) {
             throw new InvalidInputException("vectors differ in length: expected " + a.length + ", found " + b.length);
         }
@@ -24,8 +24,8 @@ public final class Vectors {
 
     /** Dot product of {@code length} elements of {@code a} from {@code aOffset} and {@code b} from {@code bOffset}. */
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
-        Arguments.requireNonNull(b, "b");
         Arguments.requireNonNull(a, "a");
+        Arguments.requireNonNull(b, "b");
         // Four accumulators let the JIT pipeline the loop; the order is fixed, so results are deterministic.
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = 0;

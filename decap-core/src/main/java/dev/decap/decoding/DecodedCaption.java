@@ -28,9 +28,9 @@ import java.util.Objects;
 public record DecodedCaption(String text, int[] sequenceTokenIds, float[] sequenceLogProbs, int[] modelIds,
                              double score, boolean endedWithEndOfText) {
     public DecodedCaption {
-        Arguments.requireNonNull(modelIds, "modelIds");
-        Arguments.requireNonNull(sequenceLogProbs, "sequenceLogProbs");
         Arguments.requireNonNull(sequenceTokenIds, "sequenceTokenIds");
+        Arguments.requireNonNull(sequenceLogProbs, "sequenceLogProbs");
+        Arguments.requireNonNull(modelIds, "modelIds");
         sequenceTokenIds = sequenceTokenIds.clone();
         sequenceLogProbs = sequenceLogProbs.clone();
         modelIds = modelIds.clone();

@@ -26,9 +26,9 @@ import java.util.Arrays;
 public record DecodedSequence(int[] modelIds, int[] tokenIds, float[] logProbs, double score,
                               boolean endedWithEndOfText, String text) {
     public DecodedSequence {
-        Arguments.requireNonNull(logProbs, "logProbs");
-        Arguments.requireNonNull(tokenIds, "tokenIds");
         Arguments.requireNonNull(modelIds, "modelIds");
+        Arguments.requireNonNull(tokenIds, "tokenIds");
+        Arguments.requireNonNull(logProbs, "logProbs");
         modelIds = modelIds.clone();
         tokenIds = tokenIds.clone();
         logProbs = logProbs.clone();

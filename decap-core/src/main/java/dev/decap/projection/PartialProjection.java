@@ -43,8 +43,8 @@ public final class PartialProjection {
      */
     public record Candidate(int index, String caption, float similarity, float[] embedding) {
         public Candidate {
-            Arguments.requireNonNull(embedding, "embedding");
             Arguments.requireNonNull(caption, "caption");
+            Arguments.requireNonNull(embedding, "embedding");
             embedding = embedding.clone();
         }
 

@@ -11,8 +11,8 @@ import java.util.List;
  */
 public record Projection(float[] vector, List<Contribution> contributions) {
     public Projection {
-        Arguments.requireNonNull(contributions, "contributions");
         Arguments.requireNonNull(vector, "vector");
+        Arguments.requireNonNull(contributions, "contributions");
         vector = vector.clone();
         contributions = List.copyOf(contributions);
     }

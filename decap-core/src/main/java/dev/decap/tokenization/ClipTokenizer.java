@@ -73,8 +73,8 @@ public final class ClipTokenizer implements Tokenizer {
      * ({@code #version} line, then one merge per line).
      */
     public static ClipTokenizer fromHuggingFace(Path vocabJson, Path mergesTxt) {
-        Arguments.requireNonNull(mergesTxt, "mergesTxt");
         Arguments.requireNonNull(vocabJson, "vocabJson");
+        Arguments.requireNonNull(mergesTxt, "mergesTxt");
         return builder().huggingFace(vocabJson, mergesTxt).build();
     }
 

@@ -60,8 +60,8 @@ public final class Corpus {
      *                               the file and the line or entry
      */
     public static List<String> read(Path file, Format format) {
-        Arguments.requireNonNull(format, "format");
         Arguments.requireNonNull(file, "file");
+        Arguments.requireNonNull(format, "format");
         String text;
         try {
             byte[] bytes = Files.readAllBytes(file);

@@ -153,8 +153,8 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException if the shards differ in encoder or dimension
      */
     public static void writeManifest(Path manifest, List<Path> shards) {
-        Arguments.requireNonNull(shards, "shards");
         Arguments.requireNonNull(manifest, "manifest");
+        Arguments.requireNonNull(shards, "shards");
         Path m = manifest.toAbsolutePath().normalize();
         StringBuilder entries = new StringBuilder();
         EncoderIdentity encoder = null;

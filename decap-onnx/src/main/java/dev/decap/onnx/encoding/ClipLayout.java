@@ -92,10 +92,10 @@ public enum ClipLayout {
                              List<String> otherOutputs) {
         /** Copies the lists. */
         public TowerNames {
-            Arguments.requireNonNull(otherOutputs, "otherOutputs");
-            Arguments.requireNonNull(embedding, "embedding");
-            Arguments.requireNonNull(optionalInputs, "optionalInputs");
             Arguments.requireNonNull(inputs, "inputs");
+            Arguments.requireNonNull(optionalInputs, "optionalInputs");
+            Arguments.requireNonNull(embedding, "embedding");
+            Arguments.requireNonNull(otherOutputs, "otherOutputs");
             inputs = List.copyOf(inputs);
             optionalInputs = List.copyOf(optionalInputs);
             otherOutputs = List.copyOf(otherOutputs);
@@ -171,9 +171,9 @@ public enum ClipLayout {
      */
     public boolean matches(Tower tower, Collection<String> inputNames, Collection<String> outputNames,
                            boolean strictOutputs) {
-        Arguments.requireNonNull(outputNames, "outputNames");
-        Arguments.requireNonNull(inputNames, "inputNames");
         Arguments.requireNonNull(tower, "tower");
+        Arguments.requireNonNull(inputNames, "inputNames");
+        Arguments.requireNonNull(outputNames, "outputNames");
         TowerNames names = names(tower);
         Set<String> in = new HashSet<>(inputNames);
         Set<String> allowed = new HashSet<>(names.inputs());
@@ -199,9 +199,9 @@ public enum ClipLayout {
      */
     public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
                                               Collection<String> outputNames) {
-        Arguments.requireNonNull(outputNames, "outputNames");
-        Arguments.requireNonNull(inputNames, "inputNames");
         Arguments.requireNonNull(tower, "tower");
+        Arguments.requireNonNull(inputNames, "inputNames");
+        Arguments.requireNonNull(outputNames, "outputNames");
         return detect(tower, inputNames, outputNames, null);
     }
 
@@ -214,9 +214,9 @@ public enum ClipLayout {
      */
     public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
                                               Collection<String> outputNames, String fileName) {
-        Arguments.requireNonNull(outputNames, "outputNames");
-        Arguments.requireNonNull(inputNames, "inputNames");
         Arguments.requireNonNull(tower, "tower");
+        Arguments.requireNonNull(inputNames, "inputNames");
+        Arguments.requireNonNull(outputNames, "outputNames");
         if (fileName != null && XENOVA.matches(tower, inputNames, outputNames, false)) {
             String lower = fileName.toLowerCase(java.util.Locale.ROOT);
             if (lower.startsWith(tower == Tower.IMAGE ? "vision_model" : "text_model")) {
