@@ -99,7 +99,9 @@ public final class BundleCommand implements Runnable {
                 o.putNull("vocabulary");
             }
             ArrayNode loaded = o.putArray("models_opened");
-            try (DecapModel model = OnnxDeCap.fromBundle(b.directory()).vocabulary(vocabulary).load()) {
+            // every checksum passed above: loading reads the models once more, not to hash them again
+            try (DecapModel model = OnnxDeCap.fromBundle(b.directory()).vocabulary(vocabulary).verifyChecksums(false)
+                    .load()) {
                 model.decoder().ifPresent(d -> loaded.add(ModelBundle.DECODER));
                 model.imageEncoder().ifPresent(d -> loaded.add(ModelBundle.IMAGE_ENCODER));
                 model.textEncoder().ifPresent(d -> loaded.add(ModelBundle.TEXT_ENCODER));
