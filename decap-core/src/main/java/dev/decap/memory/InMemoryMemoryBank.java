@@ -52,6 +52,7 @@ public final class InMemoryMemoryBank implements MemoryBank {
      * @throws InvalidInputException if a caption is null or the encoder returns an unusable embedding for one
      */
     public static InMemoryMemoryBank encode(TextEncoder encoder, List<String> captions, ProgressListener progress) {
+        Arguments.requireNonNull(captions, "captions");
         return builder().expectedSize(captions.size()).addEncoded(encoder, captions, progress).build();
     }
 

@@ -255,6 +255,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
     /** Streams the stored vectors straight from the (memory-mapped) index into one reused block. */
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         Lock guard = enter();
         try {
             scanOpen(fromIndex, toIndex, blockRows, consumer);

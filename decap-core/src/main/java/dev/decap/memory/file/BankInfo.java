@@ -21,7 +21,10 @@ public record BankInfo(Path file, int formatVersion, long count, int dimension, 
                        EncoderIdentity encoder, String contentSha256, boolean hasMetadata, long fileSize) {
     /** Refuses null components (the null policy, docs/reliability.md). */
     public BankInfo {
+        Arguments.requireNonNull(file, "file");
+        Arguments.requireNonNull(vectorType, "vectorType");
         Arguments.requireNonNull(encoder, "encoder");
+        Arguments.requireNonNull(contentSha256, "contentSha256");
     }
 
 }

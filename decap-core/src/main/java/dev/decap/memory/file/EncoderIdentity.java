@@ -33,6 +33,7 @@ public record EncoderIdentity(String name, String textModelSha256) {
 
     /** Same model file (the hash decides; the name is informative). */
     public boolean sameModel(EncoderIdentity other) {
+        Arguments.requireNonNull(other, "other");
         return other != null && textModelSha256.equals(other.textModelSha256);
     }
 

@@ -237,6 +237,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException naming both encoders
      */
     public MemoryBankFile requireEncoder(EncoderIdentity expected) {
+        Arguments.requireNonNull(expected, "expected");
         return requireEncoder(expected, dimension);
     }
 
@@ -248,6 +249,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException naming both encoders
      */
     public MemoryBankFile requireEncoder(EncoderIdentity expected, int expectedDimension) {
+        Arguments.requireNonNull(expected, "expected");
         checkOpen();
         if (!encoder.sameModel(expected)) {
             throw new IncompatibleMemoryBankException("memory bank " + path + " was built with text encoder "
@@ -325,11 +327,13 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
 
     @Override
     public void scan(int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         scan(0, size, blockRows, consumer);
     }
 
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         checkOpen();
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         int cap = Math.min(Math.min(blockRows, MAX_BLOCK_ROWS), Math.max(1, toIndex - fromIndex));

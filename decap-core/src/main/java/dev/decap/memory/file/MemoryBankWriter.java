@@ -203,6 +203,7 @@ public final class MemoryBankWriter implements AutoCloseable {
      * @throws IncompatibleMemoryBankException if the bank's dimension, or a bank file's encoder, differs
      */
     public int addAll(MemoryBank bank) {
+        Arguments.requireNonNull(bank, "bank");
         checkOpen();
         if (bank.dimension() != dimension) {
             throw new IncompatibleMemoryBankException("cannot merge a bank of dimension " + bank.dimension()

@@ -69,7 +69,8 @@ class NullPolicyTest {
             "BundleTokenizers#load(vocabulary)",           // the bundle directory
             "ModelBundle#findVocabulary(userPath)",
             "ClipLayout#detect(fileName)",                 // the file name is a hint
-            "Vectors#isUnit(v)");                          // a predicate: null is not a unit vector
+            "Vectors#isUnit(v)",                           // a predicate: null is not a unit vector
+            "MemoryBankWriter#add(metadata)");             // none
 
     @TempDir
     static Path dir;
@@ -113,6 +114,38 @@ class NullPolicyTest {
         SAMPLES.put(InMemoryMemoryBank.class, bank);
         SAMPLES.put(MemoryBank.class, bank);
         SAMPLES.put(dev.decap.projection.Projector.class, Projectors.nearestNeighbour());
+        SAMPLES.put(dev.decap.projection.ProjectionDecoding.class, Projectors.pureJavaProjectionDecoding(
+                dev.decap.projection.ProjectionSettings.DEFAULT));
+        SAMPLES.put(dev.decap.projection.IdentityProjector.class, Projectors.visual());
+        SAMPLES.put(dev.decap.memory.BlockConsumer.class, (dev.decap.memory.BlockConsumer) (f, r, d, o) -> { });
+        SAMPLES.put(dev.decap.memory.ProgressListener.class, (dev.decap.memory.ProgressListener) (d, t) -> { });
+        SAMPLES.put(dev.decap.memory.file.BuildProgress.Listener.class, dev.decap.memory.file.BuildProgress.Listener.NONE);
+        SAMPLES.put(java.util.concurrent.Executor.class, (java.util.concurrent.Executor) Runnable::run);
+        dev.decap.memory.file.EncoderIdentity identity = new dev.decap.memory.file.EncoderIdentity("test", "0".repeat(64));
+        SAMPLES.put(dev.decap.memory.file.EncoderIdentity.class, identity);
+        Path bankFile = dir.resolve("sample.dmb");
+        try (dev.decap.memory.file.MemoryBankWriter w = dev.decap.memory.file.MemoryBankWriter.builder()
+                .output(bankFile).dimension(3).encoder(identity).build()) {
+            w.add("a", new float[] {1, 0, 0});
+            w.add("b", new float[] {0, 1, 0});
+            w.commit();
+        }
+        dev.decap.memory.file.MemoryBankFile bankOnDisk = dev.decap.memory.file.MemoryBankFile.open(bankFile);
+        OPENED.add(bankOnDisk);
+        SAMPLES.put(dev.decap.memory.file.MemoryBankFile.class, bankOnDisk);
+        dev.decap.memory.file.MemoryBankWriter writer = dev.decap.memory.file.MemoryBankWriter.builder()
+                .output(dir.resolve("open.dmb")).dimension(3).encoder(identity).build();
+        OPENED.add(writer);
+        SAMPLES.put(dev.decap.memory.file.MemoryBankWriter.class, writer);
+        LuceneMemoryBank lucene = LuceneMemoryBank.builder().directory(dir.resolve("lucene")).build(bank);
+        OPENED.add(lucene);
+        SAMPLES.put(LuceneMemoryBank.class, lucene);
+        Path clipVocab = Path.of(System.getProperty("decap.shared.dir", "../shared"))
+                .resolve("data/clip/bpe_simple_vocab_16e6.txt.gz");
+        if (Files.isRegularFile(clipVocab)) {
+            SAMPLES.put(dev.decap.tokenization.ClipTokenizer.class,
+                    dev.decap.tokenization.ClipTokenizer.fromOpenAiVocabulary(clipVocab));
+        }
         if (Miniature.isAvailable()) {
             Path bundleDir = Miniature.bundleDirectory();
             ModelBundle bundle = ModelBundle.open(bundleDir);
@@ -216,7 +249,7 @@ class NullPolicyTest {
             return type.getEnumConstants()[0];
         }
         for (Map.Entry<Class<?>, Object> e : SAMPLES.entrySet()) {
-            if (type.isAssignableFrom(e.getKey()) && type != Object.class) {
+            if (type != Object.class && (type.isAssignableFrom(e.getKey()) || type.isInstance(e.getValue()))) {
                 return e.getValue();
             }
         }
@@ -256,6 +289,10 @@ class NullPolicyTest {
     private static boolean skipped(Class<?> c, Executable m) {
         if (c == dev.decap.spi.Arguments.class) {
             return true;   // the policy itself: its value parameter is what it checks
+        }
+        if (c == dev.decap.memory.BlockConsumer.class || c == dev.decap.memory.ProgressListener.class
+                || c == dev.decap.memory.file.BuildProgress.Listener.class) {
+            return true;   // callbacks the caller implements (the receiver here is the test's own lambda)
         }
         if (Throwable.class.isAssignableFrom(c)) {
             return true;   // exceptions take a null message or cause, as every Java exception does
