@@ -314,7 +314,8 @@ class ShippedBundleSpec(unittest.TestCase):
         v = m["tokenizer"]["vocab_size"]
         self.assertEqual(m["name"], "decap-miniature")
         self.assertEqual(m["tokenizer"], {"type": "word", "vocabulary": "vocab.txt", "vocab_size": v,
-                                          "sot_id": v - 2, "eot_id": v - 1, "pad_id": 0, "unk_id": 1})
+                                          "sot_id": v - 2, "eot_id": v - 1, "pad_id": 0, "unk_id": 1,
+                                          "vocabulary_sha256": m["files"]["tokenizer_vocabulary"]["sha256"]})
         self.assertEqual(m["files"]["tokenizer_vocabulary"]["path"], "vocab.txt")
         self.assertEqual(m["generation"]["eot_id"], v - 1)
         self.assertEqual((m["decoder"]["vocab_size"], m["decoder"]["vocab_map"]), (v, None))

@@ -1,5 +1,6 @@
 package dev.decap;
 
+import dev.decap.spi.Arguments;
 import dev.decap.projection.Contribution;
 
 import java.util.List;
@@ -28,6 +29,10 @@ public record Caption(String text, Method method, int[] tokenIds, float[] tokenL
     }
 
     public Caption {
+        Arguments.requireNonNull(contributions, "contributions");
+        Arguments.requireNonNull(tokenLogProbs, "tokenLogProbs");
+        Arguments.requireNonNull(tokenIds, "tokenIds");
+        Arguments.requireNonNull(method, "method");
         tokenIds = tokenIds.clone();
         tokenLogProbs = tokenLogProbs.clone();
         contributions = List.copyOf(contributions);

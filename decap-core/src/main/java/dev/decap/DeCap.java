@@ -7,6 +7,8 @@ import dev.decap.encoding.ImageEncoder;
 import dev.decap.encoding.TextEncoder;
 import dev.decap.image.DecodedImage;
 import dev.decap.image.ImageLoader;
+import dev.decap.internal.Components;
+import dev.decap.internal.GuardedMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryBankChecks;
 import dev.decap.memory.MemoryHit;
@@ -65,6 +67,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is to receive unit vectors; the projected prefix handed to the decoder is a unit vector. A memory bank is checked
  * when the captioner is built or derived (dimension, and a sample of rows: finite and of unit length) and at use
  * (a NaN or a cosine similarity above 1 is refused with a message naming the entry).
+ *
+ * <p><b>Components that fail:</b> the encoders, memory bank, projector and decoder are called through a guard. A
+ * {@link DecapException} they throw passes through unchanged; any other {@link RuntimeException} becomes an
+ * {@link InferenceException} naming the component (its role and class) and the call, row or image, with the
+ * original as its cause. What they return is checked too: an embedding of the wrong length, a NaN, an all-zero
+ * vector, a wrong count of results or a bank row of the wrong dimension is an {@link InferenceException}
+ * ("expected 512, found 511") naming the component.
  */
 public final class DeCap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeCap.class);
@@ -72,6 +81,8 @@ public final class DeCap implements AutoCloseable {
     private final ImageEncoder imageEncoder;
     private final TextEncoder textEncoder;
     private final MemoryBank memoryBank;
+    /** {@link #memoryBank} behind its guard ({@link GuardedMemoryBank}): what the projector and retrieval use. */
+    private final MemoryBank guardedBank;
     private final Projector projector;
     private final CaptionDecoder decoder;
     private final DecodingOptions decodingOptions;
@@ -87,6 +98,7 @@ public final class DeCap implements AutoCloseable {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.memoryBank = memoryBank;
+        this.guardedBank = GuardedMemoryBank.of(memoryBank);
         this.projector = projector;
         this.decoder = decoder;
         this.decodingOptions = decodingOptions;
@@ -288,13 +300,32 @@ public final class DeCap implements AutoCloseable {
                     + "use retrieve(..) or build it with a decoder(..)");
         }
         long t0 = System.nanoTime();
-        List<Projection> projections = projector.projectAll(unit, memoryBank);
+        String batch = unit.size() == 1 ? "projectAll(1 embedding)" : "projectAll(" + unit.size() + " embeddings)";
+        List<Projection> projections = Components.call("projector", projector, batch,
+                () -> projector.projectAll(unit, guardedBank));
+        if (projections == null || projections.size() != unit.size()) {
+            throw new InferenceException(Components.describe("projector", projector) + " returned the wrong number "
+                    + "of projections: expected " + unit.size() + ", found "
+                    + (projections == null ? "null" : projections.size()));
+        }
         long t1 = System.nanoTime();
         List<float[]> prefixes = new ArrayList<>(projections.size());
-        for (Projection p : projections) {
-            prefixes.add(p.vector());
+        for (int i = 0; i < projections.size(); i++) {
+            Projection p = projections.get(i);
+            String what = unit.size() == 1 ? "the embedding" : "embedding " + i;
+            if (p == null) {
+                throw new InferenceException(Components.describe("projector", projector) + " returned no projection "
+                        + "(null) for " + what);
+            }
+            prefixes.add(Components.checkEmbedding(p.vector(), dimension, "projector", projector, what));
         }
-        List<DecodedCaption> decoded = decoder.decodeAll(prefixes, options);
+        List<DecodedCaption> decoded = Components.call("caption decoder", decoder,
+                "decodeAll(" + prefixes.size() + " prefixes)", () -> decoder.decodeAll(prefixes, options));
+        if (decoded == null || decoded.size() != prefixes.size()) {
+            throw new InferenceException(Components.describe("caption decoder", decoder) + " returned the wrong "
+                    + "number of captions: expected " + prefixes.size() + ", found "
+                    + (decoded == null ? "null" : decoded.size()));
+        }
         long t2 = System.nanoTime();
         if (LOG.isDebugEnabled()) {
             LOG.debug("captioned {} embedding(s): projection {} ms, decoding {} ms", unit.size(),
@@ -303,6 +334,10 @@ public final class DeCap implements AutoCloseable {
         List<Caption> out = new ArrayList<>(decoded.size());
         for (int i = 0; i < decoded.size(); i++) {
             DecodedCaption d = decoded.get(i);
+            if (d == null) {
+                throw new InferenceException(Components.describe("caption decoder", decoder) + " returned no caption "
+                        + "(null) for prefix " + i);
+            }
             out.add(new Caption(d.text(), Caption.Method.DECODED, d.tokenIds(), d.tokenLogProbs(), d.score(),
                     projections.get(i).contributions()));
         }
@@ -337,10 +372,10 @@ public final class DeCap implements AutoCloseable {
             throw new ConfigurationException("this captioner has no memory bank; retrieval needs one: "
                     + "set memoryBank(..) on the builder, or derive withMemoryBank(..)");
         }
-        if (memoryBank.size() == 0) {
+        if (guardedBank.size() == 0) {
             throw new ConfigurationException("the memory bank is empty; add captions before retrieving");
         }
-        return memoryBank.search(Vectors.normalized(
+        return guardedBank.search(Vectors.normalized(
                 Vectors.requireDimension(imageEmbedding, dimension, "image embedding"), "image embedding"), k);
     }
 
@@ -359,8 +394,9 @@ public final class DeCap implements AutoCloseable {
         if (textEncoder == null) {
             throw new ConfigurationException("no text encoder configured; set textEncoder(..) on the builder");
         }
-        return Vectors.normalized(Vectors.requireDimension(textEncoder.encode(text), dimension,
-                "text embedding"), "text embedding");
+        float[] e = Components.call("text encoder", textEncoder, "encode(text)", () -> textEncoder.encode(text));
+        return Vectors.normalized(Components.checkEmbedding(e, dimension, "text encoder", textEncoder, "the text"),
+                "text embedding");
     }
 
     /**
@@ -408,7 +444,8 @@ public final class DeCap implements AutoCloseable {
         if (image == null) {
             throw new InvalidInputException("image is null; pass a decoded BufferedImage");
         }
-        return imageEncoder.encode(image);
+        return Components.checkEmbedding(Components.call("image encoder", imageEncoder, "encode(image)",
+                () -> imageEncoder.encode(image)), dimension, "image encoder", imageEncoder, "the image");
     }
 
     private float[] encode(DecodedImage image) {
@@ -417,7 +454,8 @@ public final class DeCap implements AutoCloseable {
         if (image == null) {
             throw new InvalidInputException("image is null; pass an image decoded by ImageLoader.decode(..)");
         }
-        return imageEncoder.encode(image);
+        return Components.checkEmbedding(Components.call("image encoder", imageEncoder, "encode(decoded image)",
+                () -> imageEncoder.encode(image)), dimension, "image encoder", imageEncoder, "the image");
     }
 
     private DecodedImage decode(Path imageFile) {
@@ -435,10 +473,15 @@ public final class DeCap implements AutoCloseable {
                 throw new InvalidInputException("image " + i + " of the batch is null");
             }
         }
-        List<float[]> embeddings = imageEncoder.encodeAll(images);
-        if (embeddings.size() != images.size()) {
-            throw new InferenceException("the image encoder returned " + embeddings.size() + " embeddings for "
-                    + images.size() + " images");
+        List<float[]> embeddings = Components.call("image encoder", imageEncoder,
+                "encodeAll(" + images.size() + " images)", () -> imageEncoder.encodeAll(images));
+        if (embeddings == null || embeddings.size() != images.size()) {
+            throw new InferenceException(Components.describe("image encoder", imageEncoder) + " returned the wrong "
+                    + "number of embeddings for " + images.size() + " images: expected " + images.size() + ", found "
+                    + (embeddings == null ? "null" : embeddings.size()));
+        }
+        for (int i = 0; i < embeddings.size(); i++) {
+            Components.checkEmbedding(embeddings.get(i), dimension, "image encoder", imageEncoder, "image " + i);
         }
         return embeddings;
     }
@@ -463,7 +506,8 @@ public final class DeCap implements AutoCloseable {
      * Checks a memory bank that comes from the caller: its dimension, and a sample of its rows (finite, of unit
      * length), so that a bank of raw encoder outputs is refused before it gives silently wrong captions.
      */
-    static void checkBank(MemoryBank bank, int dimension, String what) {
+    static void checkBank(MemoryBank callersBank, int dimension, String what) {
+        MemoryBank bank = GuardedMemoryBank.of(callersBank);
         if (bank.dimension() != dimension) {
             throw new ConfigurationException(what + " does not match this captioner: dimension expected "
                     + dimension + ", found " + bank.dimension() + "; use a bank encoded with the same CLIP model");
@@ -618,16 +662,19 @@ public final class DeCap implements AutoCloseable {
             }
             DimensionCheck dims = new DimensionCheck();
             if (imageEncoder != null) {
-                dims.add("image encoder", imageEncoder.dimension());
+                dims.add("image encoder", Components.call("image encoder", imageEncoder, "dimension()",
+                        imageEncoder::dimension));
             }
             if (memoryBank != null) {
-                dims.add("memory bank", memoryBank.dimension());
+                dims.add("memory bank", GuardedMemoryBank.of(memoryBank).dimension());
             }
             if (decoder != null) {
-                dims.add("decoder prefix", decoder.prefixDimension());
+                dims.add("decoder prefix", Components.call("caption decoder", decoder, "prefixDimension()",
+                        decoder::prefixDimension));
             }
             if (textEncoder != null) {
-                dims.add("text encoder", textEncoder.dimension());
+                dims.add("text encoder", Components.call("text encoder", textEncoder, "dimension()",
+                        textEncoder::dimension));
             }
             if (dims.name == null) {
                 throw new ConfigurationException("DeCap builder has no component that fixes the embedding "
@@ -654,7 +701,7 @@ public final class DeCap implements AutoCloseable {
                     imageLoader == null ? ImageLoader.defaults() : imageLoader, dims.dimension, retrievalOnly,
                     new SharedResources(owns));
             LOG.debug("built DeCap: dimension {}, memory {}, projector {}, decoder {}", dims.dimension,
-                    memoryBank == null ? "none" : memoryBank.size() + " entries",
+                    memoryBank == null ? "none" : GuardedMemoryBank.of(memoryBank).size() + " entries",
                     resolved == null ? "none" : resolved.getClass().getSimpleName(),
                     decoder == null ? "none (retrieval only)" : decoder.getClass().getSimpleName());
             return decap;

@@ -1,5 +1,7 @@
 package dev.decap;
 
+import dev.decap.spi.Arguments;
+
 import java.util.List;
 
 /**
@@ -12,6 +14,8 @@ public final class Vectors {
 
     /** Dot product of two equally long vectors. */
     public static float dot(float[] a, float[] b) {
+        Arguments.requireNonNull(a, "a");
+        Arguments.requireNonNull(b, "b");
         if (a.length != b.length) {
             throw new InvalidInputException("vectors differ in length: expected " + a.length + ", found " + b.length);
         }
@@ -20,6 +24,8 @@ public final class Vectors {
 
     /** Dot product of {@code length} elements of {@code a} from {@code aOffset} and {@code b} from {@code bOffset}. */
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
+        Arguments.requireNonNull(a, "a");
+        Arguments.requireNonNull(b, "b");
         // Four accumulators let the JIT pipeline the loop; the order is fixed, so results are deterministic.
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = 0;
@@ -37,6 +43,7 @@ public final class Vectors {
 
     /** Euclidean norm, accumulated in double. */
     public static double norm(float[] v) {
+        Arguments.requireNonNull(v, "v");
         double s = 0;
         for (float x : v) {
             s += (double) x * x;
@@ -51,6 +58,7 @@ public final class Vectors {
      * @throws InvalidInputException if {@code v} is null, empty, holds NaN or infinity, or has zero length
      */
     public static float[] normalized(float[] v, String what) {
+        Arguments.requireNonNull(what, "what");
         requireFinite(v, what);
         double n = norm(v);
         if (n == 0 || !Double.isFinite(n)) {
@@ -70,6 +78,7 @@ public final class Vectors {
      * @throws InvalidInputException naming {@code what} otherwise
      */
     public static float[] requireFinite(float[] v, String what) {
+        Arguments.requireNonNull(what, "what");
         if (v == null) {
             throw new InvalidInputException(what + " is null; pass a float[] embedding");
         }
@@ -105,6 +114,7 @@ public final class Vectors {
      * @throws InvalidInputException naming {@code what} and saying to normalise with {@link #normalized}
      */
     public static float[] requireUnit(float[] v, int expected, String what) {
+        Arguments.requireNonNull(what, "what");
         requireDimension(v, expected, what);
         double n = norm(v);
         if (!(Math.abs(n - 1) <= UNIT_TOLERANCE)) {
@@ -117,6 +127,7 @@ public final class Vectors {
 
     /** Checks that {@code v} has {@code expected} elements: "expected 512, found 768". */
     public static float[] requireDimension(float[] v, int expected, String what) {
+        Arguments.requireNonNull(what, "what");
         requireFinite(v, what);
         if (v.length != expected) {
             throw new InvalidInputException(what + " has the wrong dimension: expected " + expected
@@ -131,6 +142,7 @@ public final class Vectors {
      * @throws InvalidInputException if the list is empty, or vectors differ in length or are not finite
      */
     public static float[] normalizedMean(List<float[]> vectors, String what) {
+        Arguments.requireNonNull(what, "what");
         if (vectors == null || vectors.isEmpty()) {
             throw new InvalidInputException(what + ": no vectors to average; pass at least one");
         }

@@ -60,7 +60,7 @@ final class BeamSearch {
                         rows += s.alive.size();
                     }
                 }
-                float[][] logits = GreedySearch.checkedLogits(session, rows);
+                float[][] logits = GreedySearch.checkedLogits(model, session, rows);
                 boolean blockEnd = step < constraints.minTokens();
                 boolean lastStep = step + 1 >= constraints.maxTokens();
                 int[] nextTokens = new int[rows * width];

@@ -1,5 +1,6 @@
 package dev.decap.decoding;
 
+import dev.decap.spi.Arguments;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -27,15 +28,18 @@ import java.util.Objects;
 public record DecodedCaption(String text, int[] sequenceTokenIds, float[] sequenceLogProbs, int[] modelIds,
                              double score, boolean endedWithEndOfText) {
     public DecodedCaption {
+        Arguments.requireNonNull(sequenceTokenIds, "sequenceTokenIds");
+        Arguments.requireNonNull(sequenceLogProbs, "sequenceLogProbs");
+        Arguments.requireNonNull(modelIds, "modelIds");
         sequenceTokenIds = sequenceTokenIds.clone();
         sequenceLogProbs = sequenceLogProbs.clone();
         modelIds = modelIds.clone();
         if (sequenceTokenIds.length != sequenceLogProbs.length || modelIds.length != sequenceTokenIds.length) {
-            throw new IllegalArgumentException("token ids, log-probabilities and model ids differ in length: "
+            throw new dev.decap.InvalidInputException("token ids, log-probabilities and model ids differ in length: "
                     + sequenceTokenIds.length + ", " + sequenceLogProbs.length + ", " + modelIds.length);
         }
         if (endedWithEndOfText && sequenceTokenIds.length == 0) {
-            throw new IllegalArgumentException("a sequence that ended with end-of-text has at least one token");
+            throw new dev.decap.InvalidInputException("a sequence that ended with end-of-text has at least one token");
         }
     }
 
@@ -44,7 +48,8 @@ public record DecodedCaption(String text, int[] sequenceTokenIds, float[] sequen
      * decoders, test fakes).
      */
     public DecodedCaption(String text, int[] tokenIds, float[] tokenLogProbs, double score) {
-        this(text, tokenIds, tokenLogProbs, tokenIds, score, false);
+        this(text, Arguments.requireNonNull(tokenIds, "tokenIds"),
+                Arguments.requireNonNull(tokenLogProbs, "tokenLogProbs"), tokenIds, score, false);
     }
 
     /** Tokenizer ids of the caption, without the end-of-text token. */

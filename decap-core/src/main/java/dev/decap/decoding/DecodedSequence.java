@@ -1,5 +1,6 @@
 package dev.decap.decoding;
 
+import dev.decap.spi.Arguments;
 import java.util.Arrays;
 
 /**
@@ -25,6 +26,9 @@ import java.util.Arrays;
 public record DecodedSequence(int[] modelIds, int[] tokenIds, float[] logProbs, double score,
                               boolean endedWithEndOfText, String text) {
     public DecodedSequence {
+        Arguments.requireNonNull(modelIds, "modelIds");
+        Arguments.requireNonNull(tokenIds, "tokenIds");
+        Arguments.requireNonNull(logProbs, "logProbs");
         modelIds = modelIds.clone();
         tokenIds = tokenIds.clone();
         logProbs = logProbs.clone();
@@ -52,6 +56,7 @@ public record DecodedSequence(int[] modelIds, int[] tokenIds, float[] logProbs, 
 
     /** The sequence form of a decoded caption. */
     public static DecodedSequence of(DecodedCaption c) {
+        Arguments.requireNonNull(c, "c");
         return new DecodedSequence(c.modelIds(), c.sequenceTokenIds(), c.sequenceLogProbs(), c.score(),
                 c.endedWithEndOfText(), c.text());
     }

@@ -1,5 +1,6 @@
 package dev.decap.decoding;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 
 /**
@@ -39,9 +40,7 @@ public record DecodingOptions(Strategy strategy, int beamWidth, double lengthPen
     public static final DecodingOptions DEFAULT = builder().build();
 
     public DecodingOptions {
-        if (strategy == null) {
-            throw new ConfigurationException("strategy is null; choose GREEDY or BEAM");
-        }
+        Arguments.requireNonNull(strategy, "strategy", "GREEDY or BEAM");
         if (beamWidth < 1 || beamWidth > MAX_BEAM_WIDTH) {
             throw new ConfigurationException("beamWidth must be between 1 and " + MAX_BEAM_WIDTH + ", found "
                     + beamWidth);

@@ -36,7 +36,7 @@ final class GreedySearch {
         Arrays.setAll(rowOwner, i -> i);
         try (LanguageModel.Session session = model.start(prefixes)) {
             for (int step = 0; ; step++) {
-                float[][] logits = checkedLogits(session, rowOwner.length);
+                float[][] logits = checkedLogits(model, session, rowOwner.length);
                 boolean blockEnd = step < constraints.minTokens();
                 int[] next = new int[rowOwner.length];
                 int alive = 0;
@@ -88,11 +88,20 @@ final class GreedySearch {
         return out;
     }
 
-    static float[][] checkedLogits(LanguageModel.Session session, int expectedRows) {
+    static float[][] checkedLogits(LanguageModel model, LanguageModel.Session session, int expectedRows) {
         float[][] logits = session.logits();
         if (logits == null || logits.length != expectedRows) {
-            throw new InferenceException("the language model returned logits for "
-                    + (logits == null ? 0 : logits.length) + " rows, expected " + expectedRows);
+            throw new InferenceException("the language model session " + session.getClass().getName()
+                    + " returned logits for the wrong number of rows: expected " + expectedRows + ", found "
+                    + (logits == null ? "null" : logits.length));
+        }
+        int v = model.vocabularySize();
+        for (int r = 0; r < logits.length; r++) {
+            if (logits[r] == null || logits[r].length != v) {
+                throw new InferenceException("the language model session " + session.getClass().getName()
+                        + " returned a logits row " + r + " of the wrong length (one logit per vocabulary id): "
+                        + "expected " + v + ", found " + (logits[r] == null ? "null" : logits[r].length));
+            }
         }
         return logits;
     }

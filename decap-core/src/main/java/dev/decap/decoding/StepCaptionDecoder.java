@@ -160,9 +160,11 @@ public final class StepCaptionDecoder implements CaptionDecoder {
         List<DecodedCaption> out = new ArrayList<>(all.length);
         for (int start = 0; start < all.length; start += perChunk) {
             float[][] chunk = java.util.Arrays.copyOfRange(all, start, Math.min(all.length, start + perChunk));
-            List<Hypothesis> hs = beam
+            String call = (beam ? "beam search" : "greedy search") + " of prefixes " + start + ".."
+                    + (start + chunk.length - 1);
+            List<Hypothesis> hs = dev.decap.internal.Components.call("language model", model, call, () -> beam
                     ? BeamSearch.search(model, chunk, c, options.beamWidth(), options.lengthPenalty())
-                    : GreedySearch.search(model, chunk, c);
+                    : GreedySearch.search(model, chunk, c));
             for (Hypothesis h : hs) {
                 out.add(toCaption(h));
             }

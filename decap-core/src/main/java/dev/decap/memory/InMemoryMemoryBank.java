@@ -1,5 +1,6 @@
 package dev.decap.memory;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
@@ -8,7 +9,6 @@ import dev.decap.encoding.TextEncoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * A memory bank held on the Java heap: captions in a {@code String[]}, embeddings in one contiguous row-major
@@ -52,6 +52,7 @@ public final class InMemoryMemoryBank implements MemoryBank {
      * @throws InvalidInputException if a caption is null or the encoder returns an unusable embedding for one
      */
     public static InMemoryMemoryBank encode(TextEncoder encoder, List<String> captions, ProgressListener progress) {
+        Arguments.requireNonNull(captions, "captions");
         return builder().expectedSize(captions.size()).addEncoded(encoder, captions, progress).build();
     }
 
@@ -78,6 +79,7 @@ public final class InMemoryMemoryBank implements MemoryBank {
 
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         for (int start = fromIndex; start < toIndex; start += blockRows) {
             int rows = Math.min(blockRows, toIndex - start);
@@ -162,6 +164,7 @@ public final class InMemoryMemoryBank implements MemoryBank {
          *                               or of another dimension than the bank's; the message names the entry
          */
         public Builder add(String caption, float[] embedding) {
+            Arguments.requireNonNull(embedding, "embedding");
             int index = captions.size();
             if (caption == null) {
                 throw new InvalidInputException("memory entry " + index + " has a null caption; "
@@ -186,8 +189,8 @@ public final class InMemoryMemoryBank implements MemoryBank {
          * @throws InvalidInputException if the lists differ in length or an entry is refused (see {@link #add})
          */
         public Builder addAll(List<String> captions, List<float[]> embeddings) {
-            Objects.requireNonNull(captions, "captions");
-            Objects.requireNonNull(embeddings, "embeddings");
+            Arguments.requireNonNull(captions, "captions");
+            Arguments.requireNonNull(embeddings, "embeddings");
             if (captions.size() != embeddings.size()) {
                 throw new InvalidInputException("captions and embeddings differ in number: expected "
                         + captions.size() + " embeddings (one per caption), found " + embeddings.size());
@@ -208,8 +211,8 @@ public final class InMemoryMemoryBank implements MemoryBank {
          * @throws InvalidInputException if a caption is null or the encoder returns an unusable embedding
          */
         public Builder addEncoded(TextEncoder encoder, List<String> captions, ProgressListener progress) {
-            Objects.requireNonNull(encoder, "encoder");
-            Objects.requireNonNull(captions, "captions");
+            Arguments.requireNonNull(encoder, "encoder");
+            Arguments.requireNonNull(captions, "captions");
             ProgressListener listener = progress == null ? ProgressListener.NONE : progress;
             if (dimension == 0) {
                 dimension(encoder.dimension());

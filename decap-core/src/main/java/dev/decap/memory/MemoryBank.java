@@ -1,5 +1,6 @@
 package dev.decap.memory;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.internal.kernels.DotKernels;
@@ -47,6 +48,7 @@ public interface MemoryBank {
      * @throws InvalidInputException if {@code blockRows} is not positive
      */
     default void scan(int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         scan(0, size(), blockRows, consumer);
     }
 
@@ -60,6 +62,7 @@ public interface MemoryBank {
      * @throws InvalidInputException if the range is outside {@code [0, size()]} or {@code blockRows <= 0}
      */
     default void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         checkScan(this, fromIndex, toIndex, blockRows);
         int d = dimension();
         float[] block = new float[Math.min(blockRows, Math.max(toIndex - fromIndex, 1)) * d];
@@ -68,8 +71,9 @@ public interface MemoryBank {
             for (int r = 0; r < rows; r++) {
                 float[] e = embedding(start + r);
                 if (e.length != d) {
-                    throw new IllegalStateException("memory bank entry " + (start + r) + " has the wrong dimension:"
-                            + " expected " + d + ", found " + e.length + "; the bank implementation is broken");
+                    throw new dev.decap.InferenceException("the memory bank " + getClass().getName() + " returned "
+                            + "entry " + (start + r) + " with the wrong dimension: expected " + d + ", found "
+                            + e.length + "; the bank implementation is broken");
                 }
                 System.arraycopy(e, 0, block, r * d, d);
             }
@@ -88,6 +92,7 @@ public interface MemoryBank {
      *                               finite unit vectors)
      */
     default List<MemoryHit> search(float[] query, int k) {
+        dev.decap.spi.Arguments.requireNonNull(query, "query");
         int d = dimension();
         float[] q = Vectors.normalized(Vectors.requireDimension(query, d, "query"), "query");
         if (k <= 0) {
@@ -136,6 +141,7 @@ public interface MemoryBank {
      * @throws InvalidInputException naming the bad argument
      */
     static void checkScan(MemoryBank bank, int fromIndex, int toIndex, int blockRows) {
+        Arguments.requireNonNull(bank, "bank");
         if (blockRows <= 0) {
             throw new InvalidInputException("blockRows must be positive, found " + blockRows);
         }

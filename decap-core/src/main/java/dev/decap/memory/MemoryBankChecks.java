@@ -1,5 +1,6 @@
 package dev.decap.memory;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
@@ -38,8 +39,9 @@ public final class MemoryBankChecks {
      * @throws ConfigurationException naming the first bad row, its caption and what to do
      */
     public static void requireUnitSample(MemoryBank bank, int sampleRows, String what) {
+        Arguments.requireNonNull(what, "what");
         if (bank == null) {
-            throw new ConfigurationException(what + " is null; pass a memory bank");
+            throw new dev.decap.InvalidInputException(what + " is null; pass a memory bank");
         }
         int n = bank.size();
         int d = bank.dimension();

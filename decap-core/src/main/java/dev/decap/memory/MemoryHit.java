@@ -1,5 +1,7 @@
 package dev.decap.memory;
 
+import dev.decap.spi.Arguments;
+
 /**
  * One memory entry found by a search.
  *
@@ -8,4 +10,9 @@ package dev.decap.memory;
  * @param similarity cosine similarity between the query and the entry (both unit vectors)
  */
 public record MemoryHit(int index, String caption, float similarity) {
+    /** Refuses null components (the null policy, docs/reliability.md). */
+    public MemoryHit {
+        Arguments.requireNonNull(caption, "caption");
+    }
+
 }

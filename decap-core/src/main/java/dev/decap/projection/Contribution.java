@@ -1,5 +1,7 @@
 package dev.decap.projection;
 
+import dev.decap.spi.Arguments;
+
 /**
  * A memory entry that contributed to a projection, so users can see why a caption came out.
  *
@@ -10,4 +12,9 @@ package dev.decap.projection;
  *                   entries (only the largest are listed)
  */
 public record Contribution(int index, String caption, float similarity, float weight) {
+    /** Refuses null components (the null policy, docs/reliability.md). */
+    public Contribution {
+        Arguments.requireNonNull(caption, "caption");
+    }
+
 }

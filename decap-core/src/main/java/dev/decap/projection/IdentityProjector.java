@@ -25,6 +25,7 @@ public final class IdentityProjector implements Projector {
      */
     @Override
     public Projection project(float[] imageEmbedding, MemoryBank memory) {
+        dev.decap.spi.Arguments.requireNonNull(imageEmbedding, "imageEmbedding");
         int d = memory != null ? memory.dimension()
                 : Vectors.requireFinite(imageEmbedding, "image embedding").length;
         return new Projection(Vectors.requireUnit(imageEmbedding, d, "image embedding"), List.of());

@@ -27,6 +27,7 @@ public final class NearestNeighbourProjector implements Projector {
      */
     @Override
     public Projection project(float[] imageEmbedding, MemoryBank memory) {
+        dev.decap.spi.Arguments.requireNonNull(imageEmbedding, "imageEmbedding");
         ProjectionInputs.requireMemory(memory);
         float[] v = Vectors.requireUnit(imageEmbedding, memory.dimension(), "image embedding");
         MemoryHit best = memory.search(v, 1).get(0);

@@ -1,5 +1,6 @@
 package dev.decap.projection;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.internal.kernels.DotKernels;
@@ -9,7 +10,6 @@ import dev.decap.projection.spi.ProjectionAccumulator;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The projection-decoding state of one query over one part (shard) of a memory, which merges exactly with the
@@ -43,7 +43,8 @@ public final class PartialProjection {
      */
     public record Candidate(int index, String caption, float similarity, float[] embedding) {
         public Candidate {
-            Objects.requireNonNull(caption, "caption");
+            Arguments.requireNonNull(caption, "caption");
+            Arguments.requireNonNull(embedding, "embedding");
             embedding = embedding.clone();
         }
 
@@ -79,6 +80,7 @@ public final class PartialProjection {
      */
     public static PartialProjection of(ProjectionSettings settings, float max, double sum, double[] weightedSum,
                                        List<Candidate> candidates) {
+        Arguments.requireNonNull(settings, "settings");
         return new PartialProjection(settings.temperature(), settings.topK(), settings.maxContributions(), max, sum,
                 weightedSum.clone(), candidates);
     }
@@ -91,6 +93,7 @@ public final class PartialProjection {
      */
     public static PartialProjection compute(ProjectionSettings settings, float[] query, MemoryBank shard,
                                             int firstIndex) {
+        Arguments.requireNonNull(settings, "settings");
         int d = shard.dimension();
         float[] q = Vectors.normalized(Vectors.requireDimension(query, d, "image embedding"), "image embedding");
         double invT = 1.0 / settings.temperature();

@@ -1,5 +1,6 @@
 package dev.decap.projection;
 
+import dev.decap.spi.Arguments;
 import java.util.List;
 
 /**
@@ -10,6 +11,8 @@ import java.util.List;
  */
 public record Projection(float[] vector, List<Contribution> contributions) {
     public Projection {
+        Arguments.requireNonNull(vector, "vector");
+        Arguments.requireNonNull(contributions, "contributions");
         vector = vector.clone();
         contributions = List.copyOf(contributions);
     }

@@ -1,5 +1,6 @@
 package dev.decap.projection;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.internal.kernels.BatchScorer;
 import dev.decap.internal.kernels.RowMixer;
@@ -12,7 +13,6 @@ import dev.decap.memory.MemoryHit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -95,7 +95,7 @@ public final class ProjectionDecoding implements Projector {
 
     @Override
     public Projection project(float[] imageEmbedding, MemoryBank memory) {
-        return projectAll(List.of(Objects.requireNonNull(imageEmbedding, "imageEmbedding")), memory).get(0);
+        return projectAll(List.of(Arguments.requireNonNull(imageEmbedding, "imageEmbedding")), memory).get(0);
     }
 
     @Override
@@ -226,7 +226,7 @@ public final class ProjectionDecoding implements Projector {
          * the individual setters below override its fields. Default: {@link ProjectionSettings#DEFAULT}.
          */
         public Builder settings(ProjectionSettings settings) {
-            Objects.requireNonNull(settings, "settings");
+            Arguments.requireNonNull(settings, "settings");
             this.temperature = settings.temperature();
             this.topK = settings.topK();
             this.maxContributions = settings.maxContributions();
@@ -269,7 +269,7 @@ public final class ProjectionDecoding implements Projector {
 
         /** Optional. Where the extra scan tasks run. Default: {@link ForkJoinPool#commonPool()}. */
         public Builder executor(Executor executor) {
-            this.executor = Objects.requireNonNull(executor, "executor");
+            this.executor = Arguments.requireNonNull(executor, "executor");
             return this;
         }
 

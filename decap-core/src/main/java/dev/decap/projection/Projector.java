@@ -1,5 +1,6 @@
 package dev.decap.projection;
 
+import dev.decap.spi.Arguments;
 import dev.decap.memory.MemoryBank;
 
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ public interface Projector {
      * One projection per embedding, in order.
      */
     default List<Projection> projectAll(List<float[]> imageEmbeddings, MemoryBank memory) {
+        Arguments.requireNonNull(imageEmbeddings, "imageEmbeddings");
         List<Projection> out = new ArrayList<>(imageEmbeddings.size());
         for (float[] e : imageEmbeddings) {
             out.add(project(e, memory));

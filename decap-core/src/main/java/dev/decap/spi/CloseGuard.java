@@ -2,7 +2,6 @@ package dev.decap.spi;
 
 import dev.decap.ClosedException;
 
-import java.util.Objects;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -37,7 +36,7 @@ public final class CloseGuard {
      *                      a new one"
      */
     public CloseGuard(String closedMessage) {
-        this.closedMessage = Objects.requireNonNull(closedMessage, "closedMessage");
+        this.closedMessage = Arguments.requireNonNull(closedMessage, "closedMessage");
     }
 
     /** A held read lock; closing it releases the lock. */

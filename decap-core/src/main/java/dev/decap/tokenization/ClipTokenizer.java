@@ -1,5 +1,6 @@
 package dev.decap.tokenization;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.Utf8;
@@ -72,6 +73,8 @@ public final class ClipTokenizer implements Tokenizer {
      * ({@code #version} line, then one merge per line).
      */
     public static ClipTokenizer fromHuggingFace(Path vocabJson, Path mergesTxt) {
+        Arguments.requireNonNull(vocabJson, "vocabJson");
+        Arguments.requireNonNull(mergesTxt, "mergesTxt");
         return builder().huggingFace(vocabJson, mergesTxt).build();
     }
 

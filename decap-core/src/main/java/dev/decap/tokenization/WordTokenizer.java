@@ -1,5 +1,6 @@
 package dev.decap.tokenization;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.ModelException;
@@ -21,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -91,6 +91,7 @@ public final class WordTokenizer implements Tokenizer {
      * @throws ModelException naming the file when it is missing, not UTF-8, or not a valid vocabulary
      */
     public static WordTokenizer fromVocabulary(Path file) {
+        Arguments.requireNonNull(file, "file");
         return builder().vocabulary(file).build();
     }
 
@@ -125,6 +126,7 @@ public final class WordTokenizer implements Tokenizer {
      * The strings {@link #encode} looks up: NFC, lower case, split into words and single punctuation characters.
      */
     public static List<String> pieces(String text) {
+        Arguments.requireNonNull(text, "text");
         String normal = Normalizer.normalize(text, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
         List<String> out = new ArrayList<>();
         Matcher m = SPLIT.matcher(normal);
@@ -244,7 +246,7 @@ public final class WordTokenizer implements Tokenizer {
 
         /** The {@code vocab.txt} file. */
         public Builder vocabulary(Path file) {
-            this.file = Objects.requireNonNull(file, "file");
+            this.file = Arguments.requireNonNull(file, "file");
             this.lines = null;
             this.source = file.toString();
             return this;
@@ -254,7 +256,7 @@ public final class WordTokenizer implements Tokenizer {
          * A {@code vocab.txt} read from a stream (to its end; not closed). {@code sourceName} names it in errors.
          */
         public Builder vocabulary(InputStream in, String sourceName) {
-            Objects.requireNonNull(in, "in");
+            Arguments.requireNonNull(in, "in");
             this.source = sourceName == null ? "vocabulary stream" : sourceName;
             try {
                 this.lines = split(decode(in.readAllBytes(), source), source);

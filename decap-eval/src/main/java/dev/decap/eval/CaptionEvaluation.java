@@ -1,5 +1,6 @@
 package dev.decap.eval;
 
+import dev.decap.spi.Arguments;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,7 @@ public record CaptionEvaluation(CaptionScores corpus, Map<String, CaptionScores>
      * @param tokenizedReferences each image's tokenised references
      */
     public CaptionEvaluation {
+        Arguments.requireNonNull(corpus, "corpus");
         perImage = Collections.unmodifiableMap(new LinkedHashMap<>(perImage));
         tokenizedCandidates = Collections.unmodifiableMap(new LinkedHashMap<>(tokenizedCandidates));
         Map<String, List<String>> refs = new LinkedHashMap<>();

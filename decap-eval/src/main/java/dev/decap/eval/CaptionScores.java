@@ -33,7 +33,7 @@ public record CaptionScores(double bleu1, double bleu2, double bleu3, double ble
             case 2 -> bleu2;
             case 3 -> bleu3;
             case 4 -> bleu4;
-            default -> throw new IllegalArgumentException("BLEU order must be 1 to 4, found " + n);
+            default -> throw new dev.decap.InvalidInputException("BLEU order must be 1 to 4, found " + n);
         };
     }
 

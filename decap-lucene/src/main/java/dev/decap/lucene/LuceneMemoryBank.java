@@ -1,5 +1,6 @@
 package dev.decap.lucene;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
@@ -49,7 +50,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -213,7 +213,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
     /** Options for opening a bank on disk: {@code LuceneMemoryBank.opener(dir).efSearch(200).open()}. */
     public static Opener opener(Path directory) {
-        return new Opener(Objects.requireNonNull(directory, "directory"));
+        return new Opener(Arguments.requireNonNull(directory, "directory"));
     }
 
     @Override
@@ -255,6 +255,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
     /** Streams the stored vectors straight from the (memory-mapped) index into one reused block. */
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         Lock guard = enter();
         try {
             scanOpen(fromIndex, toIndex, blockRows, consumer);
@@ -371,7 +372,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
         for (ScoreDoc sd : found) {
             int index = indexOf(sd.doc);
             // Lucene scores both similarities of unit vectors as (1 + cosine) / 2.
-            hits.add(new MemoryHit(index, null, 2 * sd.score - 1));
+            hits.add(new MemoryHit(index, "", 2 * sd.score - 1));   // the caption is read below, for the top k only
         }
         hits.sort(Comparator.comparingDouble((MemoryHit h) -> -h.similarity()).thenComparingInt(MemoryHit::index));
         int n = Math.min(k, hits.size());
@@ -740,13 +741,13 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
          * buffers, so each {@code embedding(i)} costs microseconds more than from a mapped file).
          */
         public Builder directory(Path directory) {
-            this.directory = Objects.requireNonNull(directory, "directory");
+            this.directory = Arguments.requireNonNull(directory, "directory");
             return this;
         }
 
         /** Optional. How the graph compares vectors. Default: {@link Similarity#DOT_PRODUCT}. */
         public Builder similarity(Similarity similarity) {
-            this.similarity = Objects.requireNonNull(similarity, "similarity");
+            this.similarity = Arguments.requireNonNull(similarity, "similarity");
             return this;
         }
 
@@ -785,7 +786,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
 
         /** Optional. Told after every 1024 entries written how many are done. Default: none. */
         public Builder progress(ProgressListener progress) {
-            this.progress = Objects.requireNonNull(progress, "progress");
+            this.progress = Arguments.requireNonNull(progress, "progress");
             return this;
         }
 
@@ -798,8 +799,8 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
          * @throws ModelException         if the index cannot be written
          */
         public LuceneMemoryBank build(List<String> captions, List<float[]> embeddings) {
-            Objects.requireNonNull(captions, "captions");
-            Objects.requireNonNull(embeddings, "embeddings");
+            Arguments.requireNonNull(captions, "captions");
+            Arguments.requireNonNull(embeddings, "embeddings");
             if (captions.size() != embeddings.size()) {
                 throw new InvalidInputException("captions and embeddings differ in number: expected "
                         + captions.size() + " embeddings (one per caption), found " + embeddings.size());
@@ -820,7 +821,7 @@ public final class LuceneMemoryBank implements MemoryBank, AutoCloseable {
          * @throws ModelException         if the index cannot be written
          */
         public LuceneMemoryBank build(MemoryBank source) {
-            Objects.requireNonNull(source, "source");
+            Arguments.requireNonNull(source, "source");
             return write(source.size(), source.dimension(), source::caption, source::embedding);
         }
 

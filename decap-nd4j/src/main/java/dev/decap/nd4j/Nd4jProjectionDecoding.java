@@ -1,5 +1,6 @@
 package dev.decap.nd4j;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.memory.MemoryBank;
@@ -18,7 +19,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * DeCap's projection-based decoding on ND4J (OpenBLAS): the same semantics as {@link ProjectionDecoding}
@@ -92,7 +92,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
 
     @Override
     public Projection project(float[] imageEmbedding, MemoryBank memory) {
-        return projectAll(List.of(Objects.requireNonNull(imageEmbedding, "imageEmbedding")), memory).get(0);
+        return projectAll(List.of(Arguments.requireNonNull(imageEmbedding, "imageEmbedding")), memory).get(0);
     }
 
     @Override
@@ -201,7 +201,7 @@ public final class Nd4jProjectionDecoding implements Projector, AutoCloseable {
          * {@link ProjectionDecoding} takes them. Default: {@link ProjectionSettings#DEFAULT} (DeCap: τ = 0.01).
          */
         public Builder settings(ProjectionSettings settings) {
-            this.settings = Objects.requireNonNull(settings, "settings");
+            this.settings = Arguments.requireNonNull(settings, "settings");
             return this;
         }
 

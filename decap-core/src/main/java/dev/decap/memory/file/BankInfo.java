@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import java.nio.file.Path;
 
 /**
@@ -18,4 +19,12 @@ import java.nio.file.Path;
  */
 public record BankInfo(Path file, int formatVersion, long count, int dimension, VectorType vectorType,
                        EncoderIdentity encoder, String contentSha256, boolean hasMetadata, long fileSize) {
+    /** Refuses null components (the null policy, docs/reliability.md). */
+    public BankInfo {
+        Arguments.requireNonNull(file, "file");
+        Arguments.requireNonNull(vectorType, "vectorType");
+        Arguments.requireNonNull(encoder, "encoder");
+        Arguments.requireNonNull(contentSha256, "contentSha256");
+    }
+
 }

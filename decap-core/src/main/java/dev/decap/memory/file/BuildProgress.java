@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import java.time.Duration;
 
 /**
@@ -15,6 +16,11 @@ import java.time.Duration;
  */
 public record BuildProgress(long done, long total, long resumed, Duration elapsed, double captionsPerSecond,
                             Duration remaining, boolean finished) {
+    /** Refuses null components (the null policy, docs/reliability.md). */
+    public BuildProgress {
+        Arguments.requireNonNull(elapsed, "elapsed");
+    }
+
 
     /** Told of a build's progress on the building thread after every batch; keep it quick. */
     @FunctionalInterface

@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.MiniJson;
 
@@ -36,6 +37,7 @@ public final class Corpus {
 
         /** By file name: {@code .json} is COCO, {@code .jsonl}/{@code .ndjson} JSON Lines, anything else text. */
         public static Format of(Path file) {
+            Arguments.requireNonNull(file, "file");
             String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
             if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
                 return JSONL;
@@ -46,6 +48,7 @@ public final class Corpus {
 
     /** Reads {@code file} in the format its name says (see {@link Format#of}). */
     public static List<String> read(Path file) {
+        Arguments.requireNonNull(file, "file");
         return read(file, Format.of(file));
     }
 
@@ -57,6 +60,8 @@ public final class Corpus {
      *                               the file and the line or entry
      */
     public static List<String> read(Path file, Format format) {
+        Arguments.requireNonNull(file, "file");
+        Arguments.requireNonNull(format, "format");
         String text;
         try {
             byte[] bytes = Files.readAllBytes(file);

@@ -1,8 +1,8 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 
-import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -20,8 +20,8 @@ public record EncoderIdentity(String name, String textModelSha256) {
      * @throws InvalidInputException if the name is empty or too long, or the hash is not 64 lower-case hex digits
      */
     public EncoderIdentity {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(textModelSha256, "textModelSha256");
+        Arguments.requireNonNull(name, "name");
+        Arguments.requireNonNull(textModelSha256, "textModelSha256");
         if (name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 1024) {
             throw new InvalidInputException("encoder name must be 1 to 1024 UTF-8 bytes, found \"" + name + "\"");
         }
@@ -33,6 +33,7 @@ public record EncoderIdentity(String name, String textModelSha256) {
 
     /** Same model file (the hash decides; the name is informative). */
     public boolean sameModel(EncoderIdentity other) {
+        Arguments.requireNonNull(other, "other");
         return other != null && textModelSha256.equals(other.textModelSha256);
     }
 

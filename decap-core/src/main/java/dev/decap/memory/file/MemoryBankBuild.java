@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
@@ -24,7 +25,6 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.zip.CRC32C;
 
@@ -81,6 +81,7 @@ public final class MemoryBankBuild {
 
     /** Where the checkpoints of a build of {@code bank} live: {@code BANK.partial/} beside it. */
     public static Path partialDirectory(Path bank) {
+        Arguments.requireNonNull(bank, "bank");
         Path abs = bank.toAbsolutePath().normalize();
         return abs.resolveSibling(abs.getFileName() + ".partial");
     }
@@ -96,7 +97,7 @@ public final class MemoryBankBuild {
      */
     public BankInfo run() {
         if (ran) {
-            throw new IllegalStateException("this build has run already; create another");
+            throw new dev.decap.ConfigurationException("this build has run already; create another");
         }
         ran = true;
         long started = System.nanoTime();
@@ -436,7 +437,7 @@ public final class MemoryBankBuild {
 
         /** Optional. Default: {@link VectorType#FP32}. */
         public Builder vectorType(VectorType type) {
-            this.type = Objects.requireNonNull(type, "type");
+            this.type = Arguments.requireNonNull(type, "type");
             return this;
         }
 

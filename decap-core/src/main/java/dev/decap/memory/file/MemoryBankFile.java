@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.Half;
@@ -114,6 +115,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
 
     /** {@link #open(Path)} with mappings of at most {@code mapChunk} bytes (tests exercise several mappings). */
     static MemoryBankFile open(Path file, long mapChunk) {
+        Arguments.requireNonNull(file, "file");
         Path p = file.toAbsolutePath().normalize();
         // Only regular files: opening a FIFO blocks until a writer appears, a device may never end.
         if (Files.exists(p) && !Files.isRegularFile(p)) {
@@ -177,6 +179,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
      * @throws CorruptMemoryBankException naming the file and the first section that fails
      */
     public static MemoryBankFile openVerified(Path file) {
+        Arguments.requireNonNull(file, "file");
         MemoryBankFile bank = open(file);
         try {
             bank.verify();
@@ -189,6 +192,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
 
     /** Reads only the header information of a bank file (the header and encoder section are checked). */
     public static BankInfo info(Path file) {
+        Arguments.requireNonNull(file, "file");
         try (MemoryBankFile bank = open(file)) {
             return bank.info();
         }
@@ -233,6 +237,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException naming both encoders
      */
     public MemoryBankFile requireEncoder(EncoderIdentity expected) {
+        Arguments.requireNonNull(expected, "expected");
         return requireEncoder(expected, dimension);
     }
 
@@ -244,6 +249,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException naming both encoders
      */
     public MemoryBankFile requireEncoder(EncoderIdentity expected, int expectedDimension) {
+        Arguments.requireNonNull(expected, "expected");
         checkOpen();
         if (!encoder.sameModel(expected)) {
             throw new IncompatibleMemoryBankException("memory bank " + path + " was built with text encoder "
@@ -321,11 +327,13 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
 
     @Override
     public void scan(int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         scan(0, size, blockRows, consumer);
     }
 
     @Override
     public void scan(int fromIndex, int toIndex, int blockRows, BlockConsumer consumer) {
+        Arguments.requireNonNull(consumer, "consumer");
         checkOpen();
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         int cap = Math.min(Math.min(blockRows, MAX_BLOCK_ROWS), Math.max(1, toIndex - fromIndex));

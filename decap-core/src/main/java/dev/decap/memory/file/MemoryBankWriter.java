@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
@@ -23,7 +24,6 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
@@ -121,6 +121,7 @@ public final class MemoryBankWriter implements AutoCloseable {
      * of whitespace (any Unicode white space or space separator) replaced by one U+0020 space. Case is kept.
      */
     public static String normalizeCaption(String caption) {
+        Arguments.requireNonNull(caption, "caption");
         StringBuilder sb = new StringBuilder(caption.length());
         boolean pendingSpace = false;
         for (int i = 0; i < caption.length(); ) {
@@ -202,6 +203,7 @@ public final class MemoryBankWriter implements AutoCloseable {
      * @throws IncompatibleMemoryBankException if the bank's dimension, or a bank file's encoder, differs
      */
     public int addAll(MemoryBank bank) {
+        Arguments.requireNonNull(bank, "bank");
         checkOpen();
         if (bank.dimension() != dimension) {
             throw new IncompatibleMemoryBankException("cannot merge a bank of dimension " + bank.dimension()
@@ -622,7 +624,7 @@ public final class MemoryBankWriter implements AutoCloseable {
 
         /** Optional. How components are stored. Default: {@link VectorType#FP32}. */
         public Builder vectorType(VectorType type) {
-            this.type = Objects.requireNonNull(type, "type");
+            this.type = Arguments.requireNonNull(type, "type");
             return this;
         }
 
@@ -633,7 +635,7 @@ public final class MemoryBankWriter implements AutoCloseable {
         }
 
         Builder channelOpener(ChannelOpener opener) {
-            this.opener = Objects.requireNonNull(opener, "opener");
+            this.opener = Arguments.requireNonNull(opener, "opener");
             return this;
         }
 

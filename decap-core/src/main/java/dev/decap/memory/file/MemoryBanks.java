@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 
 import java.io.IOException;
@@ -24,6 +25,7 @@ public final class MemoryBanks {
      * @throws CorruptMemoryBankException     if an input fails verification
      */
     public static BankInfo merge(List<Path> inputs, Path output, VectorType type) {
+        Arguments.requireNonNull(inputs, "inputs");
         if (inputs.isEmpty()) {
             throw new InvalidInputException("no banks to merge; pass at least one bank file");
         }
@@ -58,6 +60,7 @@ public final class MemoryBanks {
      * @return the shard files, in order
      */
     public static List<Path> split(Path bank, int shardCount, Path manifest) {
+        Arguments.requireNonNull(bank, "bank");
         try (MemoryBankFile source = MemoryBankFile.openVerified(bank)) {
             if (shardCount < 1 || shardCount > source.size()) {
                 throw new InvalidInputException("shard count must be 1 to " + source.size() + " (one entry per shard"

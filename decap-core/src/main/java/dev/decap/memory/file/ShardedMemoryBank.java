@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
@@ -75,6 +76,7 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
 
     /** A bank over {@code shards} (not closed by this bank). */
     public static ShardedMemoryBank of(List<? extends MemoryBank> shards) {
+        Arguments.requireNonNull(shards, "shards");
         return new ShardedMemoryBank(shards, false);
     }
 
@@ -87,6 +89,7 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
      * @throws CorruptMemoryBankException naming the manifest (section {@code manifest}) or the failing shard
      */
     public static ShardedMemoryBank open(Path manifest, boolean verify) {
+        Arguments.requireNonNull(manifest, "manifest");
         Path m = manifest.toAbsolutePath().normalize();
         if (Files.isDirectory(m)) {
             m = m.resolve(DIRECTORY_MANIFEST);
@@ -194,6 +197,8 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
      * @throws IncompatibleMemoryBankException if the shards differ in encoder or dimension
      */
     public static void writeManifest(Path manifest, List<Path> shards) {
+        Arguments.requireNonNull(manifest, "manifest");
+        Arguments.requireNonNull(shards, "shards");
         Path m = manifest.toAbsolutePath().normalize();
         StringBuilder entries = new StringBuilder();
         EncoderIdentity encoder = null;

@@ -1,5 +1,6 @@
 package dev.decap.memory.file;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 
 import java.util.Locale;
@@ -54,6 +55,7 @@ public enum VectorType {
      * @throws InvalidInputException for anything else
      */
     public static VectorType parse(String id) {
+        Arguments.requireNonNull(id, "id");
         for (VectorType t : values()) {
             if (t.id().equalsIgnoreCase(id)) {
                 return t;

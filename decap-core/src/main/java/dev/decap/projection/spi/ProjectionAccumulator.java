@@ -1,5 +1,6 @@
 package dev.decap.projection.spi;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.kernels.TopK;
 import dev.decap.memory.MemoryBank;
@@ -51,6 +52,7 @@ public final class ProjectionAccumulator {
      * @param settings  temperature, top-k restriction and listed contributions (validated by the record)
      */
     public ProjectionAccumulator(int dimension, ProjectionSettings settings) {
+        Arguments.requireNonNull(settings, "settings");
         if (dimension <= 0) {
             throw new InvalidInputException("dimension must be positive, found " + dimension);
         }
@@ -213,6 +215,7 @@ public final class ProjectionAccumulator {
      * @throws InvalidInputException if the sum is the zero vector (the weighted entries cancel out) or not finite
      */
     public static float[] unitVector(double[] mix) {
+        Arguments.requireNonNull(mix, "mix");
         double norm = 0;
         for (double x : mix) {
             norm += x * x;

@@ -1,11 +1,11 @@
 package dev.decap.projection.spi;
 
+import dev.decap.spi.Arguments;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.memory.MemoryBank;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Input checks shared by the projectors, so that every implementation refuses bad input with the same messages.
@@ -25,7 +25,7 @@ public final class ProjectionInputs {
      */
     public static float[] unitQueries(List<float[]> imageEmbeddings, MemoryBank memory) {
         requireMemory(memory);
-        Objects.requireNonNull(imageEmbeddings, "imageEmbeddings");
+        Arguments.requireNonNull(imageEmbeddings, "imageEmbeddings");
         int d = memory.dimension();
         float[] queries = new float[imageEmbeddings.size() * d];
         for (int i = 0; i < imageEmbeddings.size(); i++) {

@@ -113,6 +113,10 @@ public final class CaptionCommand implements Callable<Integer> {
             + "larger ones are refused from their header (default: ${DEFAULT-VALUE}).")
     long maxPixels = ImageLoader.DEFAULT_MAX_PIXELS;
 
+    @Option(names = "--no-verify-vocab", description = "Accept a tokenizer vocabulary other than the one the "
+            + "bundle's manifest records (tokenizer.vocabulary_sha256); only for a vocabulary changed on purpose.")
+    boolean noVerifyVocab;
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR", description = "Image files, or directories of them.")
     List<Path> inputs;
 
@@ -122,7 +126,7 @@ public final class CaptionCommand implements Callable<Integer> {
         List<Path> images = expand(inputs);
         OnnxDeCap.Builder builder = bundle == null ? Miniature.onnxBuilder()
                 : OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary);
-        builder.masking(!noMask).verifyChecksums(!noVerify)
+        builder.masking(!noMask).verifyChecksums(!noVerify).verifyVocabulary(!noVerifyVocab)
                 .imageLoader(ImageLoader.builder().strict(strictImages).maxPixels(maxPixels).build());
         ModelBundle model = builder.bundle();
         int tokens = checkedMaxTokens(maxTokens, model);

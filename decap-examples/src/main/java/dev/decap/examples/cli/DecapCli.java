@@ -22,6 +22,7 @@ import java.util.Map;
                 DecodeCommand.class,
                 EvalCommand.class,
                 MemoryCommand.class,
+                BundleCommand.class,
         })
 public final class DecapCli implements Runnable {
 
@@ -42,6 +43,7 @@ public final class DecapCli implements Runnable {
         CLI_TERMS.put("ImageLoader.builder().strict(true) is set", "--strict-images is given");
         CLI_TERMS.put("build the loader without it to decode such images", "drop --strict-images to decode such"
                 + " images");
+        CLI_TERMS.put("verifyVocabulary(false)", "--no-verify-vocab");
         CLI_TERMS.put("skip verification only if you changed it on purpose", "use --no-verify only if you changed "
                 + "it on purpose");
     }

@@ -73,11 +73,18 @@ public final class DecodeCommand implements Callable<Integer> {
     @Option(names = "--no-verify", description = "Skip the SHA-256 check of the bundle's files.")
     boolean noVerify;
 
+
+    @Option(names = "--no-verify-vocab", description = "Accept a tokenizer vocabulary other than the one the "
+
+            + "bundle's manifest records (tokenizer.vocabulary_sha256); only for a vocabulary changed on purpose.")
+
+    boolean noVerifyVocab;
+
     @Override
     public Integer call() throws IOException {
         OnnxDeCap.Builder builder = (bundle == null ? Miniature.onnxBuilder() : OnnxDeCap.fromBundle(bundle))
                 .vocabulary(vocabulary).masking(!noMask)
-                .verifyChecksums(!noVerify);
+                .verifyChecksums(!noVerify).verifyVocabulary(!noVerifyVocab);
         PrintWriter out = spec.commandLine().getOut();
         try (OnnxCaptionDecoder decoder = builder.buildDecoder()) {
             List<float[]> prefixes = readPrefixes(prefixFile, decoder.prefixDimension());

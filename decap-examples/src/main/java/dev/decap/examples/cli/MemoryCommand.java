@@ -108,6 +108,13 @@ public final class MemoryCommand implements Runnable {
         @Option(names = "--no-verify", description = "Skip the SHA-256 check of the bundle's files.")
         boolean noVerify;
 
+
+        @Option(names = "--no-verify-vocab", description = "Accept a tokenizer vocabulary other than the one the "
+
+                + "bundle's manifest records (tokenizer.vocabulary_sha256); only for a vocabulary changed on purpose.")
+
+        boolean noVerifyVocab;
+
         @Override
         public Integer call() throws IOException {
             VectorType type;
@@ -121,7 +128,7 @@ public final class MemoryCommand implements Runnable {
             List<String> captions = Corpus.read(corpus);
             err.println("corpus " + corpus + ": " + captions.size() + " captions");
             err.flush();
-            OnnxDeCap.Builder b = OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary).verifyChecksums(!noVerify);
+            OnnxDeCap.Builder b = OnnxDeCap.fromBundle(bundle).vocabulary(vocabulary).verifyChecksums(!noVerify).verifyVocabulary(!noVerifyVocab);
             ModelBundle mb = b.bundle();
             EncoderIdentity identity = mb.textEncoderIdentity().orElseThrow(() -> new ConfigurationException(
                     "bundle " + mb.directory() + " has no text encoder; memory banks need one"));

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param decoder       decoder dimensions, or null when the bundle has no decoder
  * @param tokenizer     the tokenizer the decoder and text encoder use
  * @param generation    generation defaults
+ * @param manifestSha256 SHA-256 of the manifest's canonical content ({@link ManifestSeal}), or null for a manifest
+ *                       that was not sealed
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BundleManifest(
@@ -35,11 +37,16 @@ public record BundleManifest(
         @JsonProperty("clip") Clip clip,
         @JsonProperty("decoder") Decoder decoder,
         @JsonProperty("tokenizer") TokenizerSpec tokenizer,
-        @JsonProperty("generation") Generation generation) {
+        @JsonProperty("generation") Generation generation,
+        @JsonProperty("manifest_sha256") String manifestSha256) {
 
-    /** A file of the bundle: its path relative to the bundle directory and its SHA-256 (lower-case hex). */
+    /**
+     * A file of the bundle: its path relative to the bundle directory, its SHA-256 (lower-case hex) and its size in
+     * bytes (null in manifests written before sizes were recorded).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record FileEntry(@JsonProperty("path") String path, @JsonProperty("sha256") String sha256) {
+    public record FileEntry(@JsonProperty("path") String path, @JsonProperty("sha256") String sha256,
+                            @JsonProperty("size") Long size) {
     }
 
     /** CLIP settings: ONNX layout and preprocessing. */
@@ -65,7 +72,9 @@ public record BundleManifest(
 
     /**
      * The tokenizer: type ({@code clip-bpe} or {@code word}), vocabulary file name (CLIP: looked up beside the bundle
-     * or where the user says; word: {@code files.tokenizer_vocabulary}), ids ({@code unkId} only for word).
+     * or where the user says; word: {@code files.tokenizer_vocabulary}), ids ({@code unkId} only for word), and
+     * {@code vocabularySha256}: the SHA-256 of the vocabulary's text the bundle expects
+     * ({@link ManifestSeal#vocabularySha256(java.nio.file.Path)}), null in manifests that do not record it.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record TokenizerSpec(@JsonProperty("type") String type,
@@ -74,7 +83,8 @@ public record BundleManifest(
                                 @JsonProperty("sot_id") Integer sotId,
                                 @JsonProperty("eot_id") Integer eotId,
                                 @JsonProperty("pad_id") Integer padId,
-                                @JsonProperty("unk_id") Integer unkId) {
+                                @JsonProperty("unk_id") Integer unkId,
+                                @JsonProperty("vocabulary_sha256") String vocabularySha256) {
     }
 
     /** Generation defaults; {@code eotId} is a tokenizer id. */

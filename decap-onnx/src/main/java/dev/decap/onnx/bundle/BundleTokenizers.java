@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -30,6 +29,12 @@ public final class BundleTokenizers {
 
     /** {@code tokenizer.type} of CLIP's byte-level BPE (the default when the manifest has no type). */
     public static final String CLIP_BPE = "clip-bpe";
+    /**
+     * The {@code tokenizer.vocabulary_sha256} of OpenAI's {@code bpe_simple_vocab_16e6.txt.gz}: the SHA-256 of its
+     * text (3,194,984 bytes decompressed), which the bundles of {@code tools/} record.
+     */
+    public static final String CLIP_BPE_VOCABULARY_SHA256 =
+            "67603cfda2e032ad77b5f8808af37789d590db664b26df8705d2bf8b3c553fc8";
     /** {@code tokenizer.type} of the word-level tokenizer. */
     public static final String WORD = "word";
 
@@ -48,21 +53,37 @@ public final class BundleTokenizers {
      * @throws ConfigurationException if a vocabulary is given for a bundle that carries its own
      */
     public static Optional<Tokenizer> load(ModelBundle bundle, Path vocabulary) {
-        Objects.requireNonNull(bundle, "bundle");
+        return load(bundle, vocabulary, true);
+    }
+
+    /**
+     * The bundle's tokenizer, checking the vocabulary file against the manifest's
+     * {@code tokenizer.vocabulary_sha256} (when it records one) unless {@code verifyVocabulary} is false.
+     *
+     * @param verifyVocabulary whether a vocabulary other than the one the bundle was sealed with is refused; turn
+     *                         off only to use a vocabulary you changed on purpose
+     * @throws ModelException as {@link #load(ModelBundle, Path)}, and naming the vocabulary file and the manifest
+     *                        when the vocabulary's SHA-256 is not the expected one
+     */
+    public static Optional<Tokenizer> load(ModelBundle bundle, Path vocabulary, boolean verifyVocabulary) {
+        if (bundle == null) {
+            throw new dev.decap.InvalidInputException("bundle is null; pass an opened ModelBundle");
+        }
         BundleManifest.TokenizerSpec spec = bundle.manifest().tokenizer();
         String type = spec == null || spec.type() == null ? CLIP_BPE : spec.type();
         return switch (type) {
-            case CLIP_BPE -> clip(bundle, vocabulary);
-            case WORD -> Optional.of(word(bundle, vocabulary));
+            case CLIP_BPE -> clip(bundle, vocabulary, verifyVocabulary);
+            case WORD -> Optional.of(word(bundle, vocabulary, verifyVocabulary));
             default -> throw new ModelException("bundle " + bundle.directory() + ": tokenizer.type \"" + type
                     + "\" is not supported; this library reads \"" + CLIP_BPE + "\" and \"" + WORD + "\"");
         };
     }
 
-    private static Optional<Tokenizer> clip(ModelBundle bundle, Path vocabulary) {
+    private static Optional<Tokenizer> clip(ModelBundle bundle, Path vocabulary, boolean verify) {
         if (vocabulary != null && !Files.exists(vocabulary)) {
-            throw new ModelException("tokenizer vocabulary " + vocabulary + " not found; pass the CLIP BPE file ("
-                    + bundle.vocabularyFileName() + ") or a directory holding it");
+            throw new ModelException("tokenizer vocabulary " + vocabulary + " for bundle " + bundle.directory()
+                    + " not found; pass the CLIP BPE file (" + bundle.vocabularyFileName() + ") or a directory "
+                    + "holding it");
         }
         Optional<Path> file = bundle.findVocabulary(vocabulary);
         if (file.isEmpty()) {
@@ -74,16 +95,26 @@ public final class BundleTokenizers {
                     + "vocabulary file", bundle.vocabularyFileName(), bundle.directory());
             return Optional.empty();
         }
-        Tokenizer t = ClipTokenizer.fromOpenAiVocabulary(file.get());
+        if (verify) {
+            bundle.verifyVocabulary(file.get());
+        }
+        Tokenizer t;
+        try {
+            t = ClipTokenizer.fromOpenAiVocabulary(file.get());
+        } catch (ModelException e) {
+            throw new ModelException("the tokenizer vocabulary of bundle " + bundle.directory() + " cannot be "
+                    + "loaded: " + e.getMessage(), e);
+        }
         if (t.vocabularySize() != bundle.tokenizerVocabularySize()) {
-            throw new ModelException("tokenizer vocabulary " + file.get() + " does not match the bundle: "
+            throw new ModelException("tokenizer vocabulary " + file.get() + " does not match bundle "
+                    + bundle.directory() + ": "
                     + "tokenizer.vocab_size expected " + bundle.tokenizerVocabularySize() + ", found "
                     + t.vocabularySize());
         }
         return Optional.of(t);
     }
 
-    private static WordTokenizer word(ModelBundle bundle, Path vocabulary) {
+    private static WordTokenizer word(ModelBundle bundle, Path vocabulary, boolean verify) {
         String where = "bundle manifest " + bundle.directory().resolve(ModelBundle.MANIFEST);
         if (vocabulary != null) {
             throw new ConfigurationException("bundle " + bundle.directory() + " carries its own word vocabulary ("
@@ -98,8 +129,20 @@ public final class BundleTokenizers {
             throw new ModelException(where + ": tokenizer.vocabulary \"" + spec.vocabulary() + "\" must equal files."
                     + ModelBundle.TOKENIZER_VOCABULARY + ".path \"" + entry.path() + "\"");
         }
-        WordTokenizer t = WordTokenizer.fromVocabulary(file);
+        if (verify) {
+            bundle.verifyVocabulary(file);
+        }
+        WordTokenizer t;
+        try {
+            t = WordTokenizer.fromVocabulary(file);
+        } catch (dev.decap.DecapException e) {
+            throw new ModelException(where + ": the word vocabulary cannot be loaded: " + e.getMessage(), e);
+        }
         int v = t.vocabularySize();
+        if (spec.vocabSize() == null) {
+            throw new ModelException(where + ": tokenizer.vocab_size is required with a word tokenizer: expected "
+                    + v + " (the lines of " + entry.path() + "), found nothing");
+        }
         expect(where, "tokenizer.vocab_size", spec.vocabSize(), v);
         expect(where, "tokenizer.sot_id", spec.sotId(), t.startOfText());
         expect(where, "tokenizer.eot_id", spec.eotId(), t.endOfText());

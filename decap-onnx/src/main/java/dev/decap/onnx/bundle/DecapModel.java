@@ -1,5 +1,6 @@
 package dev.decap.onnx.bundle;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.ConfigurationException;
 import dev.decap.DeCap;
@@ -118,7 +119,7 @@ public final class DecapModel implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            throw e;
+            throw bundle.naming(e);
         }
     }
 
@@ -143,6 +144,7 @@ public final class DecapModel implements AutoCloseable {
      * @throws ConfigurationException if this model has no text encoder (none in the bundle, or no vocabulary)
      */
     public InMemoryMemoryBank encodeMemory(List<String> captions, ProgressListener progress) {
+        Arguments.requireNonNull(captions, "captions");
         ensureOpen();
         if (textEncoder == null) {
             throw new ConfigurationException("encoding memory captions needs the bundle's text encoder and a "

@@ -1,5 +1,6 @@
 package dev.decap.onnx.bundle;
 
+import dev.decap.spi.Arguments;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,8 +25,22 @@ import java.util.Optional;
 /**
  * A model bundle on disk: a directory with {@code decap-bundle.json}, the ONNX models it lists and an optional
  * vocabulary map. {@link #open(Path)} reads and checks the manifest: format and version, every listed file present
- * inside the directory with its SHA-256 (unless skipped), dimensions that agree, and a well-formed vocabulary map.
- * Immutable and thread-safe; it holds no native resources.
+ * inside the directory, dimensions that agree, and a well-formed vocabulary map.
+ *
+ * <p><b>What is verified</b> (docs/model-bundle.md, "Sealing"):
+ * <ul>
+ *   <li>always, even with verification off (cheap: no file is read through): each file's size against the
+ *       manifest's {@code size} (when recorded), and the protobuf structure of every ONNX file's top level, so a
+ *       truncated or zeroed model is refused before ONNX Runtime sees it;</li>
+ *   <li>with verification on (the default): every file's SHA-256, and the manifest's own
+ *       {@code manifest_sha256} (when recorded), so an edited manifest is refused;</li>
+ *   <li>when a tokenizer is loaded ({@link BundleTokenizers}): the vocabulary's SHA-256 against
+ *       {@code tokenizer.vocabulary_sha256} (when recorded), unless the caller opts out.</li>
+ * </ul>
+ * Manifests written before these fields existed still open; what they do not record is not checked.
+ * Every {@link ModelException} from here names the bundle's manifest or directory.
+ *
+ * <p>Immutable and thread-safe; it holds no native resources.
  */
 public final class ModelBundle {
     /** The manifest's file name. */
@@ -57,6 +72,7 @@ public final class ModelBundle {
 
     /** Opens and checks a bundle, verifying every file's SHA-256. */
     public static ModelBundle open(Path directory) {
+        Arguments.requireNonNull(directory, "directory");
         return open(directory, true);
     }
 
@@ -70,7 +86,8 @@ public final class ModelBundle {
      */
     public static ModelBundle open(Path directory, boolean verifyChecksums) {
         if (directory == null) {
-            throw new ConfigurationException("bundle directory is null; pass the directory holding " + MANIFEST);
+            throw new dev.decap.InvalidInputException("directory is null; pass the bundle directory holding "
+                    + MANIFEST);
         }
         Path dir = directory.toAbsolutePath().normalize();
         if (Files.isRegularFile(dir) && dir.getFileName().toString().equals(MANIFEST)) {
@@ -85,9 +102,11 @@ public final class ModelBundle {
             throw new ModelException("no " + MANIFEST + " in " + dir + "; this is not a decap model bundle "
                     + "(write one with tools/convert_checkpoint.py or tools/make_fixtures.py)");
         }
+        String where = "bundle manifest " + manifestFile;
+        byte[] manifestBytes = readManifestBytes(manifestFile, where);
         BundleManifest m;
         try {
-            m = JSON.readValue(Files.readAllBytes(manifestFile), BundleManifest.class);   // any file system, not only File
+            m = JSON.readValue(manifestBytes, BundleManifest.class);
         } catch (JsonProcessingException e) {
             throw new ModelException("bundle manifest " + manifestFile + " is not valid JSON of the expected shape"
                     + fieldOf(e) + ": " + e.getOriginalMessage(), e);
@@ -97,7 +116,6 @@ public final class ModelBundle {
         if (m == null) {
             throw new ModelException("bundle manifest " + manifestFile + " is empty");
         }
-        String where = "bundle manifest " + manifestFile;
         if (!"decap-bundle".equals(m.format())) {
             throw new ModelException(where + ": format must be \"decap-bundle\", found " + quoted(m.format()));
         }
@@ -107,6 +125,29 @@ public final class ModelBundle {
         }
         if (m.embeddingDim() == null || m.embeddingDim() <= 0) {
             throw new ModelException(where + ": embedding_dim must be a positive integer, found " + m.embeddingDim());
+        }
+        if (m.manifestSha256() != null && !m.manifestSha256().matches("[0-9a-f]{64}")) {
+            throw new ModelException(where + ": " + ManifestSeal.FIELD + " must be 64 lower-case hex digits, found "
+                    + quoted(m.manifestSha256()));
+        }
+        if (verifyChecksums && m.manifestSha256() != null) {
+            String actual;
+            try {
+                actual = ManifestSeal.canonicalSha256(manifestBytes);
+            } catch (ModelException e) {
+                throw new ModelException(where + ": " + e.getMessage(), e);
+            }
+            if (!actual.equals(m.manifestSha256())) {
+                throw new ModelException(where + " fails its seal: " + ManifestSeal.FIELD + " expected "
+                        + m.manifestSha256() + ", found " + actual + "; the manifest was edited after it was "
+                        + "sealed: copy the bundle again, or, if you changed it on purpose, reseal it (decap bundle "
+                        + "seal DIR, or tools/seal_manifest.py DIR) or skip verification with verifyChecksums(false)");
+            }
+        }
+        BundleManifest.TokenizerSpec spec = m.tokenizer();
+        if (spec != null && spec.vocabularySha256() != null && !spec.vocabularySha256().matches("[0-9a-f]{64}")) {
+            throw new ModelException(where + ": tokenizer.vocabulary_sha256 must be 64 lower-case hex digits, found "
+                    + quoted(spec.vocabularySha256()));
         }
         Map<String, Path> files = new LinkedHashMap<>();
         if (m.files() != null) {
@@ -153,6 +194,19 @@ public final class ModelBundle {
                         + " is not a valid file name (" + e.getReason() + ")", e);
             }
         }
+        BundleManifest.Clip clip = m.clip();
+        if (clip != null && clip.layout() != null) {
+            try {
+                dev.decap.onnx.encoding.ClipLayout.fromId(clip.layout());
+            } catch (ConfigurationException e) {
+                throw new ModelException(where + ": clip.layout: " + e.getMessage(), e);
+            }
+        }
+        if (clip != null && clip.contextLength() != null
+                && (clip.contextLength() < 2 || clip.contextLength() > dev.decap.tokenization.Tokenizer.MAX_CONTEXT_LENGTH)) {
+            throw new ModelException(where + ": clip.context_length must be between 2 and "
+                    + dev.decap.tokenization.Tokenizer.MAX_CONTEXT_LENGTH + ", found " + clip.contextLength());
+        }
         BundleManifest.Generation gen = m.generation();
         if (gen != null && gen.maxTokens() != null) {
             requirePositive(gen.maxTokens(), "generation.max_tokens", where);
@@ -189,13 +243,14 @@ public final class ModelBundle {
                     + " points outside the bundle directory; bundle files must be inside it");
         }
         if (Files.exists(p) && !Files.isRegularFile(p)) {
-            throw new ModelException("bundle file " + key + " (" + p + ") is not a regular file (a directory, FIFO "
-                    + "or device); bundle files must be regular files: copy the bundle again");
+            throw new ModelException("bundle file " + key + " (" + p + ") of " + where + " is not a regular file "
+                    + "(a directory, FIFO or device); bundle files must be regular files: copy the bundle again");
         }
         if (!Files.isRegularFile(p)) {
-            throw new ModelException("bundle file " + key + " (" + p + ") is missing; the bundle is incomplete: "
-                    + "copy it again");
+            throw new ModelException("bundle file " + key + " (" + p + ") of " + where + " is missing; the bundle "
+                    + "is incomplete: copy it again");
         }
+        checkStructure(p, key, entry, where);
         if (verify) {
             if (entry.sha256() == null || !entry.sha256().matches("[0-9a-fA-F]{64}")) {
                 throw new ModelException(where + ": files." + key + " has no valid sha256 (64 hex digits), found "
@@ -203,7 +258,8 @@ public final class ModelBundle {
             }
             String actual = sha256(p);
             if (!actual.equalsIgnoreCase(entry.sha256())) {
-                throw new ModelException("bundle file " + key + " (" + p + ") fails its checksum: sha256 expected "
+                throw new ModelException("bundle file " + key + " (" + p + ") of " + where + " fails its checksum: "
+                        + "sha256 expected "
                         + entry.sha256().toLowerCase() + ", found " + actual + "; the file is corrupt or was "
                         + "replaced: copy the bundle again (or skip verification only if you changed it on purpose)");
             }
@@ -211,8 +267,98 @@ public final class ModelBundle {
         return p;
     }
 
+    /**
+     * The checks done on every open, verification or not: the recorded size, and for an ONNX model (the decoder,
+     * the encoders, any file named {@code *.onnx}) the top-level protobuf structure ({@link OnnxStructure}).
+     */
+    private static void checkStructure(Path p, String key, BundleManifest.FileEntry entry, String where) {
+        long size;
+        try {
+            size = Files.size(p);
+        } catch (IOException e) {
+            throw new ModelException("cannot read bundle file " + key + " (" + p + ") of " + where + ": "
+                    + e.getMessage(), e);
+        }
+        if (entry.size() != null) {
+            if (entry.size() < 0) {
+                throw new ModelException(where + ": files." + key + ".size must be 0 or more bytes, found "
+                        + entry.size());
+            }
+            if (entry.size() != size) {
+                throw new ModelException("bundle file " + key + " (" + p + ") of " + where + " has the wrong size: "
+                        + "expected " + entry.size() + " bytes, found " + size + "; the file is truncated or was "
+                        + "replaced: copy the bundle again");
+            }
+        }
+        boolean onnx = key.equals(DECODER) || key.equals(IMAGE_ENCODER) || key.equals(TEXT_ENCODER)
+                || entry.path().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+        if (onnx) {
+            String problem;
+            try {
+                problem = OnnxStructure.problem(p);
+            } catch (IOException e) {
+                throw new ModelException("cannot read bundle file " + key + " (" + p + ") of " + where + ": "
+                        + e.getMessage(), e);
+            }
+            if (problem != null) {
+                throw new ModelException("bundle file " + key + " (" + p + ") of " + where + " is not a valid "
+                        + "ONNX model: it " + problem + "; copy the bundle again");
+            }
+        }
+    }
+
+    /** The manifest's bytes, at most {@link ManifestSeal#MAX_MANIFEST_BYTES}. */
+    static byte[] readManifestBytes(Path manifestFile, String where) {
+        try {
+            if (!Files.isRegularFile(manifestFile)) {
+                throw new ModelException(where + " is missing or not a regular file");
+            }
+            long size = Files.size(manifestFile);
+            if (size > ManifestSeal.MAX_MANIFEST_BYTES) {
+                throw new ModelException(where + " is " + size + " bytes; a manifest is at most "
+                        + ManifestSeal.MAX_MANIFEST_BYTES + " bytes: this is not a decap bundle manifest");
+            }
+            try (InputStream in = Files.newInputStream(manifestFile)) {
+                byte[] bytes = in.readNBytes(ManifestSeal.MAX_MANIFEST_BYTES + 1);
+                if (bytes.length > ManifestSeal.MAX_MANIFEST_BYTES) {
+                    throw new ModelException(where + " grew beyond " + ManifestSeal.MAX_MANIFEST_BYTES
+                            + " bytes while it was read");
+                }
+                return bytes;
+            }
+        } catch (IOException e) {
+            throw new ModelException("cannot read " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code e} with the bundle named in its message (same exception type, {@code e} as the cause), or {@code e}
+     * itself when its message names the bundle already. Used where a component built from the bundle (a layout, an
+     * encoder, a decoder) reports a problem in its own words.
+     */
+    RuntimeException naming(RuntimeException e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (m.contains(directory.toString())) {
+            return e;
+        }
+        String named = "bundle " + directory + ": " + m;
+        if (e instanceof ConfigurationException) {
+            return new ConfigurationException(named, e);
+        } else if (e instanceof dev.decap.InvalidInputException) {
+            return new dev.decap.InvalidInputException(named, e);
+        } else if (e instanceof dev.decap.InferenceException) {
+            return new dev.decap.InferenceException(named, e);
+        } else if (e instanceof dev.decap.ClosedException) {
+            return new dev.decap.ClosedException(named, e);
+        } else if (e instanceof dev.decap.DecapException) {
+            return new ModelException(named, e);
+        }
+        return new ModelException(named + " (" + e.getClass().getName() + ")", e);
+    }
+
     /** Lower-case hex SHA-256 of a file. */
     public static String sha256(Path file) {
+        Arguments.requireNonNull(file, "file");
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
@@ -233,6 +379,7 @@ public final class ModelBundle {
      * @throws ModelException naming the file if it is not such an array
      */
     public static int[] readVocabularyMap(Path file, int decoderVocabSize) {
+        Arguments.requireNonNull(file, "file");
         JsonNode node;
         try {
             node = JSON.readTree(Files.readAllBytes(file));
@@ -306,6 +453,7 @@ public final class ModelBundle {
 
     /** The file of a component key, if the bundle has it. */
     public Optional<Path> file(String key) {
+        Arguments.requireNonNull(key, "key");
         return Optional.ofNullable(files.get(key));
     }
 
@@ -417,6 +565,45 @@ public final class ModelBundle {
             out[i] = v;
         }
         return out;
+    }
+
+    /** Whether the manifest carries a seal ({@code manifest_sha256}); unsealed manifests predate it. */
+    public boolean sealed() {
+        return manifest.manifestSha256() != null;
+    }
+
+    /**
+     * The SHA-256 of the tokenizer vocabulary the bundle expects ({@code tokenizer.vocabulary_sha256}), if the
+     * manifest records it.
+     */
+    public Optional<String> expectedVocabularySha256() {
+        BundleManifest.TokenizerSpec t = manifest.tokenizer();
+        return Optional.ofNullable(t == null ? null : t.vocabularySha256());
+    }
+
+    /**
+     * Checks a tokenizer vocabulary file against {@code tokenizer.vocabulary_sha256}; does nothing when the manifest
+     * does not record it.
+     *
+     * @throws ModelException naming the file and the manifest when the vocabulary is not the one the bundle
+     *                        expects (e.g. an edited or other merges file, which would give different captions)
+     */
+    public void verifyVocabulary(Path vocabularyFile) {
+        if (vocabularyFile == null) {
+            throw new dev.decap.InvalidInputException("vocabularyFile is null; pass the tokenizer vocabulary file");
+        }
+        Optional<String> expected = expectedVocabularySha256();
+        if (expected.isEmpty()) {
+            return;
+        }
+        String actual = ManifestSeal.vocabularySha256(vocabularyFile);
+        if (!actual.equals(expected.get())) {
+            throw new ModelException("tokenizer vocabulary " + vocabularyFile + " is not the one bundle manifest "
+                    + directory.resolve(MANIFEST) + " expects: tokenizer.vocabulary_sha256 expected " + expected.get()
+                    + ", found " + actual + "; pass the vocabulary the bundle was exported with (CLIP's "
+                    + "bpe_simple_vocab_16e6.txt.gz), or opt out with verifyVocabulary(false) if you changed it "
+                    + "on purpose");
+        }
     }
 
     /** The name of the tokenizer vocabulary file, or null. */

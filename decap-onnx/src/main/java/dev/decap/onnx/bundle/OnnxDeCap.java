@@ -1,5 +1,6 @@
 package dev.decap.onnx.bundle;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.DeCap;
 import dev.decap.ModelException;
@@ -53,6 +54,7 @@ public final class OnnxDeCap {
 
     /** Starts a builder for the bundle in {@code directory}. */
     public static Builder fromBundle(Path directory) {
+        Arguments.requireNonNull(directory, "directory");
         return new Builder(directory);
     }
 
@@ -67,6 +69,7 @@ public final class OnnxDeCap {
         private Path vocabulary;
         private Tokenizer tokenizer;
         private boolean verifyChecksums = true;
+        private boolean verifyVocabulary = true;
         private OnnxOptions onnxOptions = OnnxOptions.DEFAULT;
         private boolean masking = true;
         private ImageLoader imageLoader;
@@ -130,9 +133,23 @@ public final class OnnxDeCap {
             return this;
         }
 
-        /** Optional. Default: true, every file's SHA-256 is checked against the manifest. */
+        /**
+         * Optional. Default: true, every file's SHA-256 and the manifest's own seal are checked against the manifest.
+         * Off, only the cheap structural checks remain (recorded sizes, ONNX file structure); see {@link ModelBundle}.
+         */
         public Builder verifyChecksums(boolean verify) {
             this.verifyChecksums = verify;
+            return this;
+        }
+
+        /**
+         * Optional. Default: true, a tokenizer vocabulary whose SHA-256 differs from the manifest's
+         * {@code tokenizer.vocabulary_sha256} is refused (a different merges file gives different captions). Turn off
+         * only to use a vocabulary you changed on purpose. Independent of {@link #verifyChecksums(boolean)}; not
+         * applied to a {@link #tokenizer(Tokenizer) tokenizer given here}.
+         */
+        public Builder verifyVocabulary(boolean verify) {
+            this.verifyVocabulary = verify;
             return this;
         }
 
@@ -171,13 +188,18 @@ public final class OnnxDeCap {
             if (tokenizer != null) {
                 return Optional.of(tokenizer);
             }
-            return BundleTokenizers.load(bundle, vocabulary);
+            return BundleTokenizers.load(bundle, vocabulary, verifyVocabulary);
         }
 
         /** Builds only the bundle's caption decoder (with the tokenizer, when found), owned by the caller. */
         public OnnxCaptionDecoder buildDecoder() {
             ModelBundle bundle = bundle();
-            return BundleDecoders.load(bundle, loadTokenizer(bundle).orElse(null), onnxOptions, masking);
+            Tokenizer t = loadTokenizer(bundle).orElse(null);
+            try {
+                return BundleDecoders.load(bundle, t, onnxOptions, masking);
+            } catch (RuntimeException e) {
+                throw bundle.naming(e);
+            }
         }
 
         /**

@@ -1,5 +1,6 @@
 package dev.decap.onnx.encoding;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 
 import static dev.decap.onnx.encoding.ClipNames.IDS;
@@ -91,6 +92,10 @@ public enum ClipLayout {
                              List<String> otherOutputs) {
         /** Copies the lists. */
         public TowerNames {
+            Arguments.requireNonNull(inputs, "inputs");
+            Arguments.requireNonNull(optionalInputs, "optionalInputs");
+            Arguments.requireNonNull(embedding, "embedding");
+            Arguments.requireNonNull(otherOutputs, "otherOutputs");
             inputs = List.copyOf(inputs);
             optionalInputs = List.copyOf(optionalInputs);
             otherOutputs = List.copyOf(otherOutputs);
@@ -137,6 +142,7 @@ public enum ClipLayout {
 
     /** The names a model for {@code tower} declares in this layout. */
     public TowerNames names(Tower tower) {
+        Arguments.requireNonNull(tower, "tower");
         return tower == Tower.IMAGE ? image : text;
     }
 
@@ -146,6 +152,7 @@ public enum ClipLayout {
      * @throws ConfigurationException naming the known layouts if there is none
      */
     public static ClipLayout fromId(String id) {
+        Arguments.requireNonNull(id, "id");
         if (id != null) {
             for (ClipLayout layout : values()) {
                 if (layout.id.equalsIgnoreCase(id.trim())) {
@@ -164,6 +171,9 @@ public enum ClipLayout {
      */
     public boolean matches(Tower tower, Collection<String> inputNames, Collection<String> outputNames,
                            boolean strictOutputs) {
+        Arguments.requireNonNull(tower, "tower");
+        Arguments.requireNonNull(inputNames, "inputNames");
+        Arguments.requireNonNull(outputNames, "outputNames");
         TowerNames names = names(tower);
         Set<String> in = new HashSet<>(inputNames);
         Set<String> allowed = new HashSet<>(names.inputs());
@@ -189,6 +199,9 @@ public enum ClipLayout {
      */
     public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
                                               Collection<String> outputNames) {
+        Arguments.requireNonNull(tower, "tower");
+        Arguments.requireNonNull(inputNames, "inputNames");
+        Arguments.requireNonNull(outputNames, "outputNames");
         return detect(tower, inputNames, outputNames, null);
     }
 
@@ -201,6 +214,9 @@ public enum ClipLayout {
      */
     public static Optional<ClipLayout> detect(Tower tower, Collection<String> inputNames,
                                               Collection<String> outputNames, String fileName) {
+        Arguments.requireNonNull(tower, "tower");
+        Arguments.requireNonNull(inputNames, "inputNames");
+        Arguments.requireNonNull(outputNames, "outputNames");
         if (fileName != null && XENOVA.matches(tower, inputNames, outputNames, false)) {
             String lower = fileName.toLowerCase(java.util.Locale.ROOT);
             if (lower.startsWith(tower == Tower.IMAGE ? "vision_model" : "text_model")) {
@@ -232,6 +248,7 @@ public enum ClipLayout {
 
     /** What every layout expects of a {@code tower} model, for error messages. */
     public static String expectations(Tower tower) {
+        Arguments.requireNonNull(tower, "tower");
         return Arrays.stream(values())
                 .map(l -> l.id + (l.combined ? " (combined model)" : "") + ": " + l.names(tower))
                 .collect(Collectors.joining("; "));

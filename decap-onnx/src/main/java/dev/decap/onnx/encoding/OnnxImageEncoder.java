@@ -1,5 +1,6 @@
 package dev.decap.onnx.encoding;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.encoding.ImageEncoder;
@@ -146,6 +147,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
      * @throws InvalidInputException if the array is null, has the wrong length, or holds NaN or infinity
      */
     public float[] encodePixels(float[] chw) {
+        Arguments.requireNonNull(chw, "chw");
         model.ensureOpen();
         FloatBuffer buf = ClipModel.directFloats(pixelCount());
         buf.put(checkPixels(chw, "pixels"));
@@ -155,6 +157,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
 
     /** Batched {@link #encodePixels(float[])}: one embedding per tensor, in order. */
     public List<float[]> encodePixelsAll(List<float[]> chw) {
+        Arguments.requireNonNull(chw, "chw");
         if (chw == null || chw.isEmpty()) {
             throw new InvalidInputException("no pixel tensors to encode: the list is "
                     + (chw == null ? "null" : "empty") + "; pass at least one");

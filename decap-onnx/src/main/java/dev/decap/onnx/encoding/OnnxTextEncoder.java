@@ -1,5 +1,6 @@
 package dev.decap.onnx.encoding;
 
+import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.encoding.TextEncoder;
@@ -141,12 +142,14 @@ public final class OnnxTextEncoder implements TextEncoder {
      * <p>The embedding is not normalised, as {@link #encode(String)}.
      */
     public float[] encodeIds(int[] contextIds) {
+        Arguments.requireNonNull(contextIds, "contextIds");
         model.ensureOpen();
         return run(new int[][] {checkIds(contextIds, "token ids")})[0];
     }
 
     /** Batched {@link #encodeIds(int[])}: one embedding per row, in order. */
     public List<float[]> encodeIdsAll(List<int[]> contextIds) {
+        Arguments.requireNonNull(contextIds, "contextIds");
         if (contextIds == null || contextIds.isEmpty()) {
             throw new InvalidInputException("no token ids to encode: the list is "
                     + (contextIds == null ? "null" : "empty") + "; pass at least one row");

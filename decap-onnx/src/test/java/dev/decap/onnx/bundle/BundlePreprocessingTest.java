@@ -33,7 +33,7 @@ class BundlePreprocessingTest {
     @TempDir
     Path dir;
 
-    /** A copy of the tiny bundle whose manifest's clip section is edited (the manifest is not checksummed). */
+    /** A copy of the tiny bundle whose manifest's clip section is edited and resealed. */
     private Path editedCopy(java.util.function.Consumer<ObjectNode> edit) throws IOException {
         Path tiny = Fixtures.require(Fixtures.tiny().resolve(ModelBundle.MANIFEST)).getParent();
         try (Stream<Path> files = Files.list(tiny)) {
@@ -45,6 +45,7 @@ class BundlePreprocessingTest {
         ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
         edit.accept((ObjectNode) m.get("clip"));
         JSON.writerWithDefaultPrettyPrinter().writeValue(manifest.toFile(), m);
+        ManifestSeal.seal(dir, null);
         return dir;
     }
 

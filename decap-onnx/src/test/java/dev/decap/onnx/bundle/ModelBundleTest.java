@@ -93,18 +93,18 @@ class ModelBundleTest {
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), "not valid JSON");
 
         m.put("format_version", 2);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), "expected 1, found 2");
 
         m.put("format_version", 1);
         m.put("embedding_dim", 7);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), "prefix_dim",
                 "expected 7");
 
         m.put("embedding_dim", m.get("decoder").get("prefix_dim").asInt());
         ((ObjectNode) m.get("files").get("decoder")).put("path", "../decoder.onnx");
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), "outside");
     }
 
@@ -114,38 +114,38 @@ class ModelBundleTest {
         ObjectNode m = TestBundles.write(dir, false);
         String manifest = dir.resolve(ModelBundle.MANIFEST).toString();
         ((ObjectNode) m.get("generation")).put("max_tokens", 1.5);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "generation.max_tokens");
 
         ((ObjectNode) m.get("generation")).put("max_tokens", 40);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "generation.max_tokens", "decoder.max_positions", "expected at most 39, found 40");
         ((ObjectNode) m.get("generation")).put("max_tokens", Integer.MAX_VALUE);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "generation.max_tokens");
         ((ObjectNode) m.get("generation")).put("max_tokens", 0);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "generation.max_tokens must be a positive integer, found 0");
         ((ObjectNode) m.get("generation")).put("max_tokens", 39);
 
         ((ObjectNode) m.get("decoder")).put("max_positions", 0);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "decoder.max_positions must be a positive integer, found 0");
         ((ObjectNode) m.get("decoder")).put("max_positions", 40);
 
         for (int eot : new int[] {-1, 49408, Integer.MAX_VALUE}) {
             ((ObjectNode) m.get("generation")).put("eot_id", eot);
-            TestBundles.save(dir, m);
+            TestBundles.saveUnsealed(dir, m);
             assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                     "generation.eot_id " + eot, "49408");
         }
         ((ObjectNode) m.get("generation")).put("eot_id", 49407);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertEquals(39, ModelBundle.open(dir).maxTokens());
     }
 
@@ -154,12 +154,12 @@ class ModelBundleTest {
         ObjectNode m = TestBundles.write(dir, false);
         String manifest = dir.resolve(ModelBundle.MANIFEST).toString();
         ((ObjectNode) m.get("files").get("decoder")).put("path", "deco\u0000der.onnx");
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "files.decoder path", "not a valid file path");
         ((ObjectNode) m.get("files").get("decoder")).put("path", "decoder.onnx");
         ((ObjectNode) m.get("tokenizer")).put("vocabulary", "bpe\u0000.txt.gz");
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir)), manifest,
                 "tokenizer.vocabulary", "not a valid file name");
     }
@@ -188,12 +188,12 @@ class ModelBundleTest {
         ObjectNode m = TestBundles.write(dir, false);
         int vocab = m.get("decoder").get("vocab_size").asInt();
         ((ObjectNode) m.get("decoder")).put("vocab_size", vocab + 1);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         ModelException e = assertThrows(ModelException.class,
                 () -> OnnxDeCap.fromBundle(dir).buildDecoder());
         assertMentions(e, "vocab_size", "expected " + (vocab + 1) + ", found " + vocab);
         ((ObjectNode) m.get("decoder")).put("vocab_size", vocab).put("layers", 9);
-        TestBundles.save(dir, m);
+        TestBundles.saveUnsealed(dir, m);
         assertMentions(assertThrows(ModelException.class,
                 () -> OnnxDeCap.fromBundle(dir).buildDecoder()), "layers", "expected 9");
     }
@@ -203,6 +203,7 @@ class ModelBundleTest {
         ObjectNode m = TestBundles.write(dir, true);
         int vocab = m.get("decoder").get("vocab_size").asInt();
         Files.writeString(dir.resolve("vocab_map.json"), "[1, 2, 3]");
+        ManifestSeal.seal(dir, null);   // sealed as it is: the checksums pass, the content is still refused
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir, false)),
                 "vocab_map.json", "expected " + vocab + ", found 3");
         StringBuilder sb = new StringBuilder("[\"x\"");
@@ -210,6 +211,7 @@ class ModelBundleTest {
             sb.append(",").append(j);
         }
         Files.writeString(dir.resolve("vocab_map.json"), sb.append("]"));
+        ManifestSeal.seal(dir, null);
         assertMentions(assertThrows(ModelException.class, () -> ModelBundle.open(dir, false)), "entry 0");
     }
 

@@ -65,7 +65,15 @@ final class TestBundles {
         return manifest;
     }
 
+    /** Writes the manifest and seals it, as an exporter does (sizes, checksums, {@code manifest_sha256}). */
     static void save(Path dir, ObjectNode manifest) throws IOException {
+        saveUnsealed(dir, manifest);
+        ManifestSeal.seal(dir, null);
+    }
+
+    /** Writes the manifest as given: no sizes, no seal, like a manifest written before sealing existed. */
+    static void saveUnsealed(Path dir, ObjectNode manifest) throws IOException {
+        manifest.remove(ManifestSeal.FIELD);
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(ModelBundle.MANIFEST).toFile(), manifest);
     }
 }

@@ -75,7 +75,7 @@ class ClipLayoutTest {
         assertEquals(ClipLayout.XENOVA, ClipLayout.fromId(" xenova "));
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> ClipLayout.fromId("open_clip"));
         assertTrue(e.getMessage().contains("decap, hf, xenova"), e.getMessage());
-        assertThrows(ConfigurationException.class, () -> ClipLayout.fromId(null));
+        assertThrows(dev.decap.InvalidInputException.class, () -> ClipLayout.fromId(null));   // the null policy
     }
 
     @Test
