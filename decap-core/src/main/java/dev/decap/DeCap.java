@@ -325,11 +325,7 @@ public final class DeCap implements AutoCloseable {
         requireNonEmpty(images, "images");
         ensureOpen();
         requireImageEncoder();
-        for (int i = 0; i < images.size(); i++) {
-            if (images.get(i) == null) {
-                throw new InvalidInputException("image " + i + " of the batch is null");
-            }
-        }
+        requireNoNull(images, i -> "image " + i + " of the batch is null");
         return pipeline(images, this::prepareBuffered, options);
     }
 
@@ -349,12 +345,7 @@ public final class DeCap implements AutoCloseable {
         requireNonEmpty(imageFiles, "imageFiles");
         ensureOpen();
         requireImageEncoder();
-        for (int i = 0; i < imageFiles.size(); i++) {
-            if (imageFiles.get(i) == null) {
-                throw new InvalidInputException("image file " + i + " of the list is null; pass the path of an "
-                        + "image file");
-            }
-        }
+        requireNoNull(imageFiles, i -> "image file " + i + " of the list is null; pass the path of an image file");
         return pipeline(imageFiles, this::prepareFiles, options);
     }
 
@@ -486,12 +477,8 @@ public final class DeCap implements AutoCloseable {
     private List<Caption> encodeAndCaption(PreparedImages batch, int from, int total, DecodingOptions options) {
         ensureOpen();
         long t0 = System.nanoTime();
-        List<float[]> embeddings = imageEncoder.encodePrepared(batch);
+        List<float[]> embeddings = requireCount(imageEncoder.encodePrepared(batch), batch.size());
         report(StageListener.Stage.ENCODE, batch.size(), System.nanoTime() - t0);
-        if (embeddings.size() != batch.size()) {
-            throw new InferenceException("the image encoder returned " + embeddings.size() + " embeddings for "
-                    + batch.size() + " images");
-        }
         return captionUnit(normalizeAll(embeddings, from, total), options);
     }
 
@@ -722,15 +709,14 @@ public final class DeCap implements AutoCloseable {
     private List<float[]> encodeAll(List<BufferedImage> images) {
         ensureOpen();
         requireImageEncoder();
-        for (int i = 0; i < images.size(); i++) {
-            if (images.get(i) == null) {
-                throw new InvalidInputException("image " + i + " of the batch is null");
-            }
-        }
-        List<float[]> embeddings = imageEncoder.encodeAll(images);
-        if (embeddings.size() != images.size()) {
+        requireNoNull(images, i -> "image " + i + " of the batch is null");
+        return requireCount(imageEncoder.encodeAll(images), images.size());
+    }
+
+    private static List<float[]> requireCount(List<float[]> embeddings, int images) {
+        if (embeddings.size() != images) {
             throw new InferenceException("the image encoder returned " + embeddings.size() + " embeddings for "
-                    + images.size() + " images");
+                    + images + " images");
         }
         return embeddings;
     }
@@ -786,6 +772,14 @@ public final class DeCap implements AutoCloseable {
             throw new InvalidInputException(parameter + " is null; pass " + expected);
         }
         return value;
+    }
+
+    private static void requireNoNull(List<?> list, java.util.function.IntFunction<String> message) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null) {
+                throw new InvalidInputException(message.apply(i));
+            }
+        }
     }
 
     private static void requireNonEmpty(List<?> list, String what) {

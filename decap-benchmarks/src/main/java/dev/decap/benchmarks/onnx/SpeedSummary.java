@@ -28,6 +28,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Supplier;
 
+import static dev.decap.benchmarks.onnx.BenchStats.median;
+import static dev.decap.benchmarks.onnx.BenchStats.round;
+import static dev.decap.benchmarks.onnx.BenchStats.stats;
+
 /**
  * The Java half of {@code tools/benchmark.sh}'s {@code summary.json} (run on demand, never in CI): the full caption
  * of one photo (decoded image → Java preprocessing → image tower → projection over the memory → 20 greedy tokens)
@@ -271,24 +275,6 @@ public final class SpeedSummary {
         return (System.nanoTime() - t) / 1e6;
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static ObjectNode stats(double[] ms) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("median_ms", round(median(ms)));
-        o.put("min_ms", round(Arrays.stream(ms).min().orElse(0)));
-        o.put("max_ms", round(Arrays.stream(ms).max().orElse(0)));
-        o.put("runs", ms.length);
-        return o;
-    }
-
-    private static double round(double x) {
-        return Math.round(x * 1000) / 1000.0;
-    }
 
     private static double round6(double x) {
         return Math.round(x * 1e6) / 1e6;
