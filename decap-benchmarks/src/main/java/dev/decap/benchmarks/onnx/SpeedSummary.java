@@ -15,6 +15,8 @@ import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.bundle.DecapModel;
 import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
+import dev.decap.projection.Projector;
+import dev.decap.projection.Projectors;
 import dev.decap.tokenization.ClipTokenizer;
 
 import java.awt.image.BufferedImage;
@@ -91,8 +93,12 @@ public final class SpeedSummary {
             result.set("default_precision", JSON.valueToTree(precisions(defaultDir)));
             MemoryBank bank = BenchData.bank(memorySize, fp32.bundle().embeddingDimension(), 0);
             DecodingOptions twenty = DecodingOptions.builder().minTokens(TOKENS).maxTokens(TOKENS).build();
-            try (DeCap fast = shipped.captioner().memoryBank(bank).decodingOptions(twenty).build();
-                 DeCap full = fp32.captioner().memoryBank(bank).decodingOptions(twenty).build()) {
+            // one default projector for every captioner here (a batch projector may cache the bank as a matrix)
+            Projector pd = Projectors.projectionDecoding();
+            result.put("projector", pd.getClass().getSimpleName());
+            try (AutoCloseable closesProjector = pd instanceof AutoCloseable c ? c : () -> { };
+                 DeCap fast = shipped.captioner().memoryBank(bank).projector(pd).decodingOptions(twenty).build();
+                 DeCap full = fp32.captioner().memoryBank(bank).projector(pd).decodingOptions(twenty).build()) {
                 BufferedImage photo = photos.get(0);
                 // warm-up: touches the memory, the weights of both and the JIT once
                 for (int i = 0; i < 2; i++) {
@@ -137,18 +143,17 @@ public final class SpeedSummary {
                         log("batch " + b + ": " + o);
                     }
                 }
+                OnnxCaptionDecoder decoder = shipped.decoder().orElseThrow();
+                result.set("decoder_step_default_ms", stepTimes(decoder.languageModel(), reps));
+                if (!same) {
+                    result.set("decoder_step_fp32_ms", stepTimes(fp32.decoder().orElseThrow().languageModel(),
+                            reps));
+                }
+                log("decoder step: " + result.get("decoder_step_default_ms"));
+                result.set("token_agreement", agreement(fp32, shipped, bank, pd, photos,
+                        fp32Dir.resolve("parity.json")));
+                log("agreement: " + result.get("token_agreement"));
             }
-
-            OnnxCaptionDecoder decoder = shipped.decoder().orElseThrow();
-            result.set("decoder_step_default_ms", stepTimes(decoder.languageModel(), reps));
-            if (!same) {
-                result.set("decoder_step_fp32_ms", stepTimes(fp32.decoder().orElseThrow().languageModel(),
-                        reps));
-            }
-            log("decoder step: " + result.get("decoder_step_default_ms"));
-            result.set("token_agreement", agreement(fp32, shipped, bank, photos,
-                    fp32Dir.resolve("parity.json")));
-            log("agreement: " + result.get("token_agreement"));
         }
         result.put("load_average_after", loadAverage());
         JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
@@ -191,7 +196,7 @@ public final class SpeedSummary {
         return stats(steps.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    private static ObjectNode agreement(DecapModel fp32, DecapModel shipped, MemoryBank bank,
+    private static ObjectNode agreement(DecapModel fp32, DecapModel shipped, MemoryBank bank, Projector pd,
                                         List<BufferedImage> photos, Path parityFile) throws Exception {
         List<float[]> prefixes = new ArrayList<>();
         if (Files.exists(parityFile)) {
@@ -213,8 +218,10 @@ public final class SpeedSummary {
             }
         }
         int[] endToEnd = new int[3];
-        try (DeCap a = fp32.captioner().memoryBank(bank).decodingOptions(DecodingOptions.DEFAULT).build();
-             DeCap b = shipped.captioner().memoryBank(bank).decodingOptions(DecodingOptions.DEFAULT).build()) {
+        try (DeCap a = fp32.captioner().memoryBank(bank).projector(pd).decodingOptions(DecodingOptions.DEFAULT)
+                .build();
+             DeCap b = shipped.captioner().memoryBank(bank).projector(pd).decodingOptions(DecodingOptions.DEFAULT)
+                     .build()) {
             List<Caption> ca = a.captionAll(photos);
             List<Caption> cb = b.captionAll(photos);
             for (int i = 0; i < ca.size(); i++) {
