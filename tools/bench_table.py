@@ -1,12 +1,33 @@
 #!/usr/bin/python3
-"""Prints the Java vs PyTorch table of tools/benchmark.sh from pytorch.json and java.json (Markdown)."""
+"""Tables of tools/benchmark.sh (Markdown on stdout) and its summary.json.
+
+    /usr/bin/python3 tools/bench_table.py PYTORCH_JSON JAVA_JSON [JAVA_SUMMARY_JSON]
+                                          [--summary OUT/summary.json] [--default-note TEXT]
+
+PYTORCH_JSON: ``tools/bench_decoder.py bench``; JAVA_JSON: ``DecoderBenchmark`` (float32 bundle);
+JAVA_SUMMARY_JSON: ``SpeedSummary`` (the bundle's default precision beside float32, batches of 8 and 32).
+With --summary, writes the summary: the keys below hold medians (milliseconds, or a fraction for the agreement);
+``details`` holds each figure's median, min, max and number of runs; ``targets`` the ratios of issue 10.
+
+  pytorch_notebook_full_caption_ms  pytorch_kv_full_caption_ms  java_full_caption_ms (the default precision)
+  java_full_caption_fp32_ms  java_batch8_ms_per_caption  java_batch32_ms_per_caption  java_decoder_step_ms
+  token_agreement_default_vs_fp32
+"""
+import argparse
 import json
-import sys
 
 
-def main(py_file, java_file):
-    py = json.load(open(py_file))
-    jv = json.load(open(java_file))
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("pytorch")
+    ap.add_argument("java")
+    ap.add_argument("java_summary", nargs="?")
+    ap.add_argument("--summary")
+    ap.add_argument("--default-note", default="")
+    args = ap.parse_args(argv)
+    py = json.load(open(args.pytorch))
+    jv = json.load(open(args.java))
+    js = json.load(open(args.java_summary)) if args.java_summary else None
     rows = []
 
     def row(what, p, j, unit="ms"):
@@ -15,13 +36,14 @@ def main(py_file, java_file):
             ratio = f"{p / j:.1f}x" if unit == "ms" else f"{j / p:.1f}x"
         rows.append(f"| {what} | {p} | {j} | {ratio} |")
 
-    clip = py["clip"]
-    row("image encode, batch 1 (ms)", clip["image_encode_ms"]["batch_1"]["median_ms"],
-        jv["image_encode_ms"]["batch_1"]["median_ms"])
-    row("image encode, batch 8 (ms)", clip["image_encode_ms"]["batch_8"]["median_ms"],
-        jv["image_encode_ms"]["batch_8"]["median_ms"])
-    row("text encode, batch 64 (captions/s)", clip["text_encode"]["captions_per_s"],
-        round(jv["text_encode"]["captions_per_s"], 1), unit="per_s")
+    clip = py.get("clip")
+    if clip:
+        row("image encode, batch 1 (ms)", clip["image_encode_ms"]["batch_1"]["median_ms"],
+            jv["image_encode_ms"]["batch_1"]["median_ms"])
+        row("image encode, batch 8 (ms)", clip["image_encode_ms"]["batch_8"]["median_ms"],
+            jv["image_encode_ms"]["batch_8"]["median_ms"])
+        row("text encode, batch 64 (captions/s)", clip["text_encode"]["captions_per_s"],
+            round(jv["text_encode"]["captions_per_s"], 1), unit="per_s")
     for s in (1, 10, 30):
         st = py["decoder_step_ms"][f"step_{s}"]
         row(f"decoder step {s}, notebook no cache (ms)", st["notebook_no_cache"]["median_ms"],
@@ -34,19 +56,94 @@ def main(py_file, java_file):
                     f"{jv['decoder_step_ms_beam5_java_copy'][f'step_{s}']['median_ms']} | |")
     row(f"projection over {py['projection_ms']['memory']} (ms)", py["projection_ms"]["median_ms"],
         jv["projection_ms"]["ms"]["median_ms"])
-    row("full caption, 20 tokens (ms)", py["full_caption_notebook_ms"]["median_ms"],
+    row("full caption, 20 tokens, fp32 (ms; PyTorch: notebook)", py["full_caption_notebook_ms"]["median_ms"],
         jv["full_caption_ms"]["greedy_20_tokens"]["median_ms"])
-    b8 = jv["full_caption_ms"].get("greedy_20_tokens_batch8")
-    if b8:
-        row("full caption, 20 tokens, batch of 8 images (ms per caption; PyTorch: one at a time)",
-            py["full_caption_notebook_ms"]["median_ms"], round(b8["median_ms"] / 8, 1))
-    print("| measure | PyTorch | Java (ONNX Runtime) | speed-up |")
+    print("| measure | PyTorch | Java (ONNX Runtime), float32 | speed-up |")
     print("|---|---|---|---|")
     print("\n".join(rows))
     par = jv.get("parity", {})
     print(f"\nparity: {par.get('identical_tokens')}/{par.get('cases')} cases with identical tokens, "
           f"log-prob max abs diff {par.get('logprob_max_abs_diff')}")
+    if js is None:
+        return
+    nb = py["full_caption_notebook_ms"]
+    kv = py["full_caption_kv_ms"]
+    d = js["full_caption_default_ms"]
+    f = js["full_caption_fp32_ms"]
+    b8 = js["batch_default"]["batch_8"]
+    b32 = js["batch_default"]["batch_32"]
+
+    def mm(x):
+        return f"{x['median_ms']} ({x['min_ms']}–{x['max_ms']})"
+
+    print("\n| full caption, 20 tokens, one photo, 2 threads | median ms (min–max) | notebook / this | KV / this |")
+    print("|---|---|---|---|")
+    for name, x in (("PyTorch, notebook (no cache)", nb), ("PyTorch, KV cache", kv),
+                    ("Java, float32", f), (f"Java, default precision ({precision_name(js)})", d)):
+        print(f"| {name} | {mm(x)} | {nb['median_ms'] / x['median_ms']:.1f}x | {kv['median_ms'] / x['median_ms']:.1f}x |")
+    print("\n| Java, default precision, pipelined batches | ms per caption, median (min–max) | captions/s |")
+    print("|---|---|---|")
+    for b, x in ((8, b8), (32, b32)):
+        print(f"| batches of {b} ({x['images']} images per call) | {mm(x['ms_per_caption'])} | {x['captions_per_s']} |")
+    st = js.get("full_caption_default_stages_ms", {})
+    if st:
+        print("\nstages of the default-precision single caption (ms): "
+              + ", ".join(f"{k} {v}" for k, v in st.items()))
+    ag = js["token_agreement"]
+    print(f"\ntoken agreement default vs fp32: {ag['token_agreement']} (decoder on {ag['decoder_prefixes']} prefixes: "
+          f"{ag['decoder_token_agreement']}, {ag['decoder_identical_captions']} identical; end to end on "
+          f"{ag['photos']} photos: {ag['end_to_end_token_agreement']}, {ag['end_to_end_identical_captions']} identical)")
+    if args.summary:
+        summary = {
+            "pytorch_notebook_full_caption_ms": nb["median_ms"],
+            "pytorch_kv_full_caption_ms": kv["median_ms"],
+            "java_full_caption_ms": d["median_ms"],
+            "java_full_caption_fp32_ms": f["median_ms"],
+            "java_batch8_ms_per_caption": b8["ms_per_caption"]["median_ms"],
+            "java_batch32_ms_per_caption": b32["ms_per_caption"]["median_ms"],
+            "java_batch8_captions_per_s": b8["captions_per_s"],
+            "java_batch32_captions_per_s": b32["captions_per_s"],
+            "java_decoder_step_ms": js["decoder_step_default_ms"]["median_ms"],
+            "token_agreement_default_vs_fp32": ag["token_agreement"],
+            "default_precision": js.get("default_precision"),
+            "default_note": args.default_note,
+            "threads": js["threads"], "memory": js["memory"], "tokens": js["tokens"],
+            "details": {
+                "pytorch_notebook_full_caption_ms": stats(nb), "pytorch_kv_full_caption_ms": stats(kv),
+                "java_full_caption_ms": stats(d), "java_full_caption_fp32_ms": stats(f),
+                "java_batch8_ms_per_caption": stats(b8["ms_per_caption"]),
+                "java_batch32_ms_per_caption": stats(b32["ms_per_caption"]),
+                "java_decoder_step_ms": stats(js["decoder_step_default_ms"]),
+                "token_agreement": ag,
+                "java_full_caption_default_stages_ms": st,
+                "load_average": {"pytorch_before": py.get("load_average_before"),
+                                 "pytorch_after": py.get("load_average_after"),
+                                 "java_before": js.get("load_average_before"),
+                                 "java_after": js.get("load_average_after")},
+            },
+            "targets": {
+                "single_vs_notebook": {"ratio": round(nb["median_ms"] / d["median_ms"], 2), "target": 14,
+                                       "met": nb["median_ms"] / d["median_ms"] >= 14},
+                "single_vs_kv": {"ratio": round(kv["median_ms"] / d["median_ms"], 2), "target": 8,
+                                 "met": kv["median_ms"] / d["median_ms"] >= 8},
+                "batch8_captions_per_s": {"value": b8["captions_per_s"], "target": 40,
+                                          "met": b8["captions_per_s"] >= 40},
+            },
+        }
+        with open(args.summary, "w") as fh:
+            json.dump(summary, fh, indent=2)
+            fh.write("\n")
+        print(f"\nwrote {args.summary}")
+
+
+def precision_name(js):
+    p = js.get("default_precision") or {}
+    return ", ".join(f"{k} {v}" for k, v in sorted(p.items()) if k in ("decoder", "image_encoder")) or "fp32"
+
+
+def stats(x):
+    return {k: x[k] for k in ("median_ms", "min_ms", "max_ms", "runs") if k in x}
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main()

@@ -5,28 +5,59 @@
 #
 # 1. generates the full-size random bundle (ViT-B/32-shaped CLIP + official-size decoder, ~880 MB) and parity.json
 #    with tools/bench_decoder.py generate (skipped when OUT_DIR/decap-bundle.json exists);
-# 2. PyTorch reference timings (tools/bench_decoder.py bench) -> OUT_DIR/pytorch.json;
-# 3. the Java benchmark main (decap-onnx/src/test/java/dev/decap/onnx/bench/DecoderBenchmark.java)
-#    -> OUT_DIR/java.json, including token parity with the PyTorch reference on the full-size decoder;
-# 4. prints the side-by-side table (tools/bench_table.py).
+# 2. the bundle's default precision: tools/quantize_bundle.py OUT_DIR OUT_DIR/default-<decoder>-<image>
+#    --decoder $DEFAULT_DECODER --image $DEFAULT_IMAGE (skipped when that bundle exists). Without the quantizer
+#    (or with DEFAULT_DECODER=fp32) the default is float32 and the summary's default_note says so;
+# 3. PyTorch reference (tools/bench_decoder.py bench) -> OUT_DIR/pytorch.json: the official notebook's full caption
+#    exactly (GPT-2 over the whole sequence at every step, logits at every position, projection
+#    (v @ M.T * 100).softmax(-1) @ M) and the same with a KV cache, after a warm-up pass, medians with min/max;
+# 4. Java on the float32 bundle (dev.decap.benchmarks.onnx.DecoderBenchmark: towers, decoder steps, projection,
+#    token parity with the PyTorch reference) -> OUT_DIR/java.json;
+# 5. Java, default precision beside float32 (dev.decap.benchmarks.onnx.SpeedSummary: full caption, pipelined
+#    batches of 8 and 32, decoder step, token agreement) -> OUT_DIR/java-summary.json;
+# 6. prints the tables and writes OUT_DIR/summary.json (tools/bench_table.py; keys documented there).
 # Needs ../shared/data (COCO captions, photos, CLIP vocabulary). Heavy: run when the machine is quiet.
+# Environment: DEFAULT_DECODER (int4), DEFAULT_IMAGE (int8), QUANTIZE (tools/quantize_bundle.py), REPEATS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-tools/out/full}"
 THREADS="${2:-2}"
 MEMORY="${3:-500000}"
+DEFAULT_DECODER="${DEFAULT_DECODER:-int4}"
+DEFAULT_IMAGE="${DEFAULT_IMAGE:-int8}"
+QUANTIZE="${QUANTIZE:-tools/quantize_bundle.py}"
+REPEATS="${REPEATS:-5}"
 SHARED="$(cd ../shared/data && pwd)"
 export OMP_WAIT_POLICY=PASSIVE
 
 if [ ! -f "$OUT/decap-bundle.json" ] || [ ! -f "$OUT/parity.json" ]; then
   /usr/bin/python3 tools/bench_decoder.py generate --out "$OUT"
 fi
-/usr/bin/python3 tools/bench_decoder.py bench --out "$OUT" --threads "$THREADS" --memory "$MEMORY" --shared "$SHARED"
+
+DEFAULT_BUNDLE="$OUT"
+if [ "$DEFAULT_DECODER" = fp32 ]; then
+  NOTE="DEFAULT_DECODER=fp32: the default precision is float32"
+elif [ -f "$QUANTIZE" ]; then
+  DEFAULT_BUNDLE="$OUT/default-$DEFAULT_DECODER-$DEFAULT_IMAGE"
+  if [ ! -f "$DEFAULT_BUNDLE/decap-bundle.json" ]; then
+    /usr/bin/python3 "$QUANTIZE" "$OUT" "$DEFAULT_BUNDLE" --decoder "$DEFAULT_DECODER" --image "$DEFAULT_IMAGE"
+  fi
+  NOTE="default precision: decoder $DEFAULT_DECODER, image tower $DEFAULT_IMAGE ($QUANTIZE)"
+else
+  NOTE="$QUANTIZE not found: the default precision reported is float32 (java_full_caption_ms = fp32)"
+  echo "note: $NOTE" >&2
+fi
+
+/usr/bin/python3 tools/bench_decoder.py bench --out "$OUT" --threads "$THREADS" --memory "$MEMORY" \
+  --shared "$SHARED" --repeats "$REPEATS"
 
 # decap-benchmarks.jar (shaded) carries the benchmarks, the library and its dependencies
 ./mvnw -B -q -o -pl decap-benchmarks -am package -DskipTests
 CP="decap-benchmarks/target/decap-benchmarks.jar"
 java -Xmx6g -cp "$CP" dev.decap.benchmarks.onnx.DecoderBenchmark "$OUT" --shared "$SHARED" --memory "$MEMORY" \
   --threads "$THREADS" --out "$OUT/java.json"
+java -Xmx6g -cp "$CP" dev.decap.benchmarks.onnx.SpeedSummary "$OUT" "$DEFAULT_BUNDLE" --shared "$SHARED" \
+  --memory "$MEMORY" --threads "$THREADS" --reps 7 --out "$OUT/java-summary.json"
 
-/usr/bin/python3 tools/bench_table.py "$OUT/pytorch.json" "$OUT/java.json"
+/usr/bin/python3 tools/bench_table.py "$OUT/pytorch.json" "$OUT/java.json" "$OUT/java-summary.json" \
+  --summary "$OUT/summary.json" --default-note "$NOTE"

@@ -4,6 +4,7 @@ import dev.decap.decoding.CaptionDecoder;
 import dev.decap.decoding.DecodedCaption;
 import dev.decap.decoding.DecodingOptions;
 import dev.decap.encoding.ImageEncoder;
+import dev.decap.encoding.PreparedImages;
 import dev.decap.encoding.TextEncoder;
 import dev.decap.image.DecodedImage;
 import dev.decap.image.ImageLoader;
@@ -24,7 +25,16 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A zero-shot captioner: DeCap's image encoder → projector (over a memory bank) → caption decoder pipeline.
@@ -42,6 +52,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p><b>Thread safety:</b> a captioner is immutable and safe for concurrent callers as long as its components are
  * (the ONNX components of {@code decap-onnx} are).
+ *
+ * <p><b>Batches, pipelined:</b> {@link #captionAll} and {@link #captionFiles} caption their images in batches of
+ * {@link Builder#batchSize(int) batchSize}: each batch is encoded in one image-encoder call, projected in one
+ * {@link Projector#projectAll} pass and decoded in one {@link CaptionDecoder#decodeAll} call (all its prefixes
+ * together). While a batch is encoded, projected and decoded on the caller's thread, the next one is read, decoded
+ * and preprocessed ({@link ImageEncoder#prepareAll}) on a producer thread, at most one batch ahead. Producer threads
+ * come from one small pool per captioner (shared with the captioners derived from it, at most one thread per
+ * processor; when all are busy the caller prepares the batch itself) and are stopped when the last of those
+ * captioners is closed. The results are those of captioning the images one at a time, in order. The first image
+ * that cannot be read, decoded or encoded stops the call with its exception (naming the file or the index), as a
+ * one-at-a-time loop would; the batch prepared ahead is abandoned and closed, and no work of the call goes on after
+ * it returns or throws. A captioner closed during the call makes it throw {@link ClosedException} at the next
+ * batch. Each stage can be timed with a {@link StageListener}.
  *
  * <p><b>Ownership: a captioner closes only what it was given to own or created itself.</b>
  * <ul>
@@ -89,12 +112,19 @@ public final class DeCap implements AutoCloseable {
     private final ImageLoader imageLoader;
     private final int dimension;
     private final boolean retrievalOnly;
+    private final int batchSize;
+    private final StageListener stageListener;
     private final SharedResources owned;
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** Default of {@link Builder#batchSize(int)}. */
+    public static final int DEFAULT_BATCH_SIZE = 32;
+    /** Largest {@link Builder#batchSize(int)}. */
+    public static final int MAX_BATCH_SIZE = 4096;
+
     private DeCap(ImageEncoder imageEncoder, TextEncoder textEncoder, MemoryBank memoryBank, Projector projector,
                   CaptionDecoder decoder, DecodingOptions decodingOptions, ImageLoader imageLoader, int dimension,
-                  boolean retrievalOnly, SharedResources owned) {
+                  boolean retrievalOnly, int batchSize, StageListener stageListener, SharedResources owned) {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.memoryBank = memoryBank;
@@ -105,6 +135,8 @@ public final class DeCap implements AutoCloseable {
         this.imageLoader = imageLoader;
         this.dimension = dimension;
         this.retrievalOnly = retrievalOnly;
+        this.batchSize = batchSize;
+        this.stageListener = stageListener;
         this.owned = owned;
     }
 
@@ -131,6 +163,11 @@ public final class DeCap implements AutoCloseable {
     /** The projector (null only for a {@link Builder#retrievalOnly() retrieval-only} captioner). */
     public Projector projector() {
         return projector;
+    }
+
+    /** Most images per batch of {@link #captionAll} and {@link #captionFiles}; see {@link Builder#batchSize}. */
+    public int batchSize() {
+        return batchSize;
     }
 
     // ---------------------------------------------------------------- cheap swaps
@@ -189,23 +226,64 @@ public final class DeCap implements AutoCloseable {
         return derive(memoryBank, projector, options);
     }
 
+    /**
+     * A new captioner whose {@link #captionAll} and {@link #captionFiles} run batches of {@code batchSize} images;
+     * everything else is shared with this one (see {@link #withMemoryBank}).
+     *
+     * @throws InvalidInputException if {@code batchSize} is not between 1 and {@link #MAX_BATCH_SIZE}
+     * @throws ClosedException       if this captioner is closed
+     */
+    public DeCap withBatchSize(int batchSize) {
+        ensureOpen();
+        checkBatchSize(batchSize);
+        owned.acquire();
+        return new DeCap(imageEncoder, textEncoder, memoryBank, projector, decoder, decodingOptions, imageLoader,
+                dimension, retrievalOnly, batchSize, stageListener, owned);
+    }
+
+    /**
+     * A new captioner that reports the time of each pipeline stage to {@code listener}; everything else is shared
+     * with this one (see {@link #withMemoryBank}). {@link StageListener#NONE} reports nothing.
+     *
+     * @throws ClosedException if this captioner is closed
+     */
+    public DeCap withStageListener(StageListener listener) {
+        ensureOpen();
+        requireArgument(listener, "listener", "a StageListener (StageListener.NONE for none)");
+        owned.acquire();
+        return new DeCap(imageEncoder, textEncoder, memoryBank, projector, decoder, decodingOptions, imageLoader,
+                dimension, retrievalOnly, batchSize, listener, owned);
+    }
+
     private DeCap derive(MemoryBank bank, Projector p, DecodingOptions options) {
         owned.acquire();
         return new DeCap(imageEncoder, textEncoder, bank, p, decoder, options, imageLoader, dimension,
-                retrievalOnly, owned);
+                retrievalOnly, batchSize, stageListener, owned);
+    }
+
+    private static void checkBatchSize(int batchSize) {
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new InvalidInputException("batchSize must be between 1 and " + MAX_BATCH_SIZE + ", found "
+                    + batchSize);
+        }
     }
 
     // ---------------------------------------------------------------- captioning images
 
     /** Captions a decoded image with this captioner's decoding options. */
     public Caption caption(BufferedImage image) {
-        return captionEmbedding(encode(image), decodingOptions);
+        return caption(image, decodingOptions);
     }
 
     /** Captions a decoded image with the given decoding options. */
     public Caption caption(BufferedImage image, DecodingOptions options) {
         requireArgument(options, "options", OPTIONS_HINT);
-        return captionEmbedding(encode(image), options);
+        ensureOpen();
+        requireImageEncoder();
+        if (image == null) {
+            throw new InvalidInputException("image is null; pass a decoded BufferedImage");
+        }
+        return pipeline(List.of(image), this::prepareBuffered, options).get(0);
     }
 
     /**
@@ -213,7 +291,10 @@ public final class DeCap implements AutoCloseable {
      * encoder's preprocessing ({@link ImageLoader#decode(Path)}), without a {@code BufferedImage}.
      */
     public Caption caption(Path imageFile) {
-        return caption(decode(imageFile));
+        ensureOpen();
+        requireImageEncoder();
+        requireArgument(imageFile, "imageFile", "the path of an image file");
+        return pipeline(List.of(imageFile), this::prepareFiles, decodingOptions).get(0);
     }
 
     /** Decodes and captions image bytes. */
@@ -221,7 +302,7 @@ public final class DeCap implements AutoCloseable {
         ensureOpen();
         requireImageEncoder();
         requireArgument(imageBytes, "imageBytes", "the bytes of an image file (JPEG, PNG, GIF, BMP)");
-        return caption(imageLoader.decode(imageBytes, "passed as bytes"));
+        return caption(timedDecode(() -> imageLoader.decode(imageBytes, "passed as bytes")));
     }
 
     /** Reads (fully, without closing it) and captions an image stream. */
@@ -229,24 +310,55 @@ public final class DeCap implements AutoCloseable {
         ensureOpen();
         requireImageEncoder();
         requireArgument(imageStream, "imageStream", "a stream of an image file (JPEG, PNG, GIF, BMP)");
-        return caption(imageLoader.decode(imageStream, "read from the stream"));
+        return caption(timedDecode(() -> imageLoader.decode(imageStream, "read from the stream")));
     }
 
     /** Captions an image decoded by {@link ImageLoader#decode}. */
     public Caption caption(DecodedImage image) {
-        return captionEmbedding(encode(image), decodingOptions);
+        ensureOpen();
+        requireImageEncoder();
+        if (image == null) {
+            throw new InvalidInputException("image is null; pass an image decoded by ImageLoader.decode(..)");
+        }
+        return pipeline(List.of(image), this::prepareDecoded, decodingOptions).get(0);
     }
 
-    /** Captions several images in one batch: one caption per image, in order. */
+    /**
+     * Captions several images, one caption per image, in order, in pipelined batches (see the class comment):
+     * the same captions as {@link #caption(BufferedImage)} of each image.
+     */
     public List<Caption> captionAll(List<BufferedImage> images) {
         return captionAll(images, decodingOptions);
     }
 
-    /** Captions several images in one batch with the given decoding options. */
+    /** Captions several images in pipelined batches with the given decoding options; see {@link #captionAll(List)}. */
     public List<Caption> captionAll(List<BufferedImage> images, DecodingOptions options) {
         requireArgument(options, "options", OPTIONS_HINT);
         requireNonEmpty(images, "images");
-        return captionEmbeddings(encodeAll(images), options);
+        ensureOpen();
+        requireImageEncoder();
+        requireNoNull(images, i -> "image " + i + " of the batch is null");
+        return pipeline(images, this::prepareBuffered, options);
+    }
+
+    /**
+     * Reads and captions several image files, one caption per file, in order, in pipelined batches (see the class
+     * comment): files are read, decoded and preprocessed one batch ahead of the model. The same captions as
+     * {@link #caption(Path)} of each file; the first file that cannot be read stops the call with an
+     * {@link ImageDecodingException} (or {@link InvalidInputException}) naming it.
+     */
+    public List<Caption> captionFiles(List<Path> imageFiles) {
+        return captionFiles(imageFiles, decodingOptions);
+    }
+
+    /** Reads and captions several image files with the given decoding options; see {@link #captionFiles(List)}. */
+    public List<Caption> captionFiles(List<Path> imageFiles, DecodingOptions options) {
+        requireArgument(options, "options", OPTIONS_HINT);
+        requireNonEmpty(imageFiles, "imageFiles");
+        ensureOpen();
+        requireImageEncoder();
+        requireNoNull(imageFiles, i -> "image file " + i + " of the list is null; pass the path of an image file");
+        return pipeline(imageFiles, this::prepareFiles, options);
     }
 
     /**
@@ -309,6 +421,7 @@ public final class DeCap implements AutoCloseable {
                     + (projections == null ? "null" : projections.size()));
         }
         long t1 = System.nanoTime();
+        report(StageListener.Stage.PROJECT, unit.size(), t1 - t0);
         List<float[]> prefixes = new ArrayList<>(projections.size());
         for (int i = 0; i < projections.size(); i++) {
             Projection p = projections.get(i);
@@ -327,6 +440,7 @@ public final class DeCap implements AutoCloseable {
                     + (decoded == null ? "null" : decoded.size()));
         }
         long t2 = System.nanoTime();
+        report(StageListener.Stage.DECODE_TOKENS, unit.size(), t2 - t1);
         if (LOG.isDebugEnabled()) {
             LOG.debug("captioned {} embedding(s): projection {} ms, decoding {} ms", unit.size(),
                     (t1 - t0) / 1_000_000.0, (t2 - t1) / 1_000_000.0);
@@ -342,6 +456,185 @@ public final class DeCap implements AutoCloseable {
                     projections.get(i).contributions()));
         }
         return out;
+    }
+
+    // ---------------------------------------------------------------- the batch pipeline
+
+    /** Makes one batch of inputs ready for the image encoder (reading and decoding them first if need be). */
+    @FunctionalInterface
+    private interface Preparer<T> {
+        PreparedImages prepare(List<T> batch, AtomicBoolean abandoned);
+    }
+
+    /**
+     * Captions {@code inputs} in batches of {@link #batchSize}: batch k+1 is prepared on a producer thread while
+     * batch k is encoded, projected and decoded here. See the class comment for the guarantees.
+     */
+    private <T> List<Caption> pipeline(List<T> inputs, Preparer<T> preparer, DecodingOptions options) {
+        if (decoder == null) {
+            throw new ConfigurationException("this captioner was built retrievalOnly(): it has no decoder; "
+                    + "use retrieve(..) or build it with a decoder(..)");
+        }
+        int n = inputs.size();
+        List<Caption> out = new ArrayList<>(n);
+        AtomicBoolean abandoned = new AtomicBoolean();
+        PreparedImages current = preparer.prepare(inputs.subList(0, Math.min(n, batchSize)), abandoned);
+        for (int from = 0; from < n; from += batchSize) {
+            int next = from + batchSize;
+            Future<PreparedImages> ahead = null;
+            try {
+                if (next < n) {
+                    List<T> batch = inputs.subList(next, Math.min(n, next + batchSize));
+                    ahead = submit(() -> {
+                        PreparedImages p = preparer.prepare(batch, abandoned);
+                        if (abandoned.get()) { // nobody will take it
+                            p.close();
+                        }
+                        return p;
+                    });
+                }
+                out.addAll(encodeAndCaption(current, from, n, options));
+            } catch (RuntimeException | Error e) {
+                abandoned.set(true);
+                closeQuietly(awaitQuietly(ahead));
+                throw e;
+            } finally {
+                current.close();
+            }
+            if (ahead != null) {
+                current = await(ahead, abandoned);
+            }
+        }
+        return out;
+    }
+
+    /** Encodes a prepared batch (images {@code from..} of {@code total}), then projects and decodes it. */
+    private List<Caption> encodeAndCaption(PreparedImages batch, int from, int total, DecodingOptions options) {
+        ensureOpen();
+        long t0 = System.nanoTime();
+        List<float[]> embeddings = requireEmbeddings(Components.call("image encoder", imageEncoder,
+                "encodePrepared(" + batch.size() + " images)", () -> imageEncoder.encodePrepared(batch)),
+                batch.size(), from);
+        report(StageListener.Stage.ENCODE, batch.size(), System.nanoTime() - t0);
+        return captionUnit(normalizeAll(embeddings, from, total), options);
+    }
+
+    private PreparedImages prepareBuffered(List<BufferedImage> batch, AtomicBoolean abandoned) {
+        long t0 = System.nanoTime();
+        PreparedImages p = Components.call("image encoder", imageEncoder,
+                "prepareAll(" + batch.size() + " images)", () -> imageEncoder.prepareAll(batch));
+        requirePrepared(p, batch.size(), "prepareAll");
+        report(StageListener.Stage.PREPROCESS, batch.size(), System.nanoTime() - t0);
+        return p;
+    }
+
+    private PreparedImages prepareDecoded(List<DecodedImage> batch, AtomicBoolean abandoned) {
+        long t0 = System.nanoTime();
+        PreparedImages p = Components.call("image encoder", imageEncoder,
+                "prepareAllDecoded(" + batch.size() + " images)", () -> imageEncoder.prepareAllDecoded(batch));
+        requirePrepared(p, batch.size(), "prepareAllDecoded");
+        report(StageListener.Stage.PREPROCESS, batch.size(), System.nanoTime() - t0);
+        return p;
+    }
+
+    private void requirePrepared(PreparedImages p, int images, String call) {
+        if (p == null || p.size() != images) {
+            throw new InferenceException(Components.describe("image encoder", imageEncoder) + " returned the wrong "
+                    + "prepared batch from " + call + " for " + images + " images: expected " + images + ", found "
+                    + (p == null ? "null" : p.size()));
+        }
+    }
+
+    private PreparedImages prepareFiles(List<Path> batch, AtomicBoolean abandoned) {
+        long t0 = System.nanoTime();
+        List<DecodedImage> decoded = new ArrayList<>(batch.size());
+        for (Path file : batch) {
+            if (abandoned.get()) {
+                throw new InferenceException("abandoned: an earlier image of the call failed");
+            }
+            decoded.add(imageLoader.decode(file));
+        }
+        report(StageListener.Stage.DECODE_IMAGE, batch.size(), System.nanoTime() - t0);
+        return prepareDecoded(decoded, abandoned);
+    }
+
+    private DecodedImage timedDecode(java.util.function.Supplier<DecodedImage> decode) {
+        long t0 = System.nanoTime();
+        DecodedImage image = decode.get();
+        report(StageListener.Stage.DECODE_IMAGE, 1, System.nanoTime() - t0);
+        return image;
+    }
+
+    private <V> Future<V> submit(Callable<V> task) {
+        try {
+            return owned.producers().submit(task);
+        } catch (RejectedExecutionException e) {
+            throw new ClosedException("this DeCap captioner was closed during the call; build a new one");
+        }
+    }
+
+    /** The batch prepared ahead, or its exception as the producer threw it. */
+    private static PreparedImages await(Future<PreparedImages> ahead, AtomicBoolean abandoned) {
+        try {
+            return ahead.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new InferenceException("preparing images failed: " + cause, cause);
+        } catch (InterruptedException e) {
+            abandoned.set(true);
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while waiting for the next batch of images", e);
+        }
+    }
+
+    /** Waits for an abandoned batch so that no work of the call outlives it; its result or failure is dropped. */
+    private static PreparedImages awaitQuietly(Future<PreparedImages> ahead) {
+        if (ahead == null) {
+            return null;
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return ahead.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                    return null;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void closeQuietly(PreparedImages batch) {
+        if (batch != null) {
+            try {
+                batch.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing prepared images failed: {}", e.toString());
+            }
+        }
+    }
+
+    private void report(StageListener.Stage stage, int items, long nanos) {
+        if (stageListener == StageListener.NONE) {
+            return;
+        }
+        try {
+            stageListener.stageCompleted(stage, items, nanos);
+        } catch (RuntimeException e) {
+            LOG.warn("stage listener failed on {}: {}", stage, e.toString());
+        }
     }
 
     // ---------------------------------------------------------------- retrieval
@@ -468,28 +761,34 @@ public final class DeCap implements AutoCloseable {
     private List<float[]> encodeAll(List<BufferedImage> images) {
         ensureOpen();
         requireImageEncoder();
-        for (int i = 0; i < images.size(); i++) {
-            if (images.get(i) == null) {
-                throw new InvalidInputException("image " + i + " of the batch is null");
-            }
-        }
-        List<float[]> embeddings = Components.call("image encoder", imageEncoder,
-                "encodeAll(" + images.size() + " images)", () -> imageEncoder.encodeAll(images));
-        if (embeddings == null || embeddings.size() != images.size()) {
+        requireNoNull(images, i -> "image " + i + " of the batch is null");
+        return requireEmbeddings(Components.call("image encoder", imageEncoder,
+                "encodeAll(" + images.size() + " images)", () -> imageEncoder.encodeAll(images)), images.size(), 0);
+    }
+
+    /** Checks what the image encoder returned for a batch of {@code images} (images {@code from..} of the call). */
+    private List<float[]> requireEmbeddings(List<float[]> embeddings, int images, int from) {
+        if (embeddings == null || embeddings.size() != images) {
             throw new InferenceException(Components.describe("image encoder", imageEncoder) + " returned the wrong "
-                    + "number of embeddings for " + images.size() + " images: expected " + images.size() + ", found "
+                    + "number of embeddings for " + images + " images: expected " + images + ", found "
                     + (embeddings == null ? "null" : embeddings.size()));
         }
         for (int i = 0; i < embeddings.size(); i++) {
-            Components.checkEmbedding(embeddings.get(i), dimension, "image encoder", imageEncoder, "image " + i);
+            Components.checkEmbedding(embeddings.get(i), dimension, "image encoder", imageEncoder,
+                    "image " + (from + i));
         }
         return embeddings;
     }
 
     private List<float[]> normalizeAll(List<float[]> embeddings) {
+        return normalizeAll(embeddings, 0, embeddings.size());
+    }
+
+    /** Checks and normalises embeddings {@code from..} of a call of {@code total}, naming each by its index. */
+    private List<float[]> normalizeAll(List<float[]> embeddings, int from, int total) {
         List<float[]> unit = new ArrayList<>(embeddings.size());
         for (int i = 0; i < embeddings.size(); i++) {
-            String what = embeddings.size() == 1 ? "image embedding" : "image embedding " + i;
+            String what = total == 1 ? "image embedding" : "image embedding " + (from + i);
             unit.add(Vectors.normalized(Vectors.requireDimension(embeddings.get(i), dimension, what), what));
         }
         return unit;
@@ -535,6 +834,14 @@ public final class DeCap implements AutoCloseable {
         return value;
     }
 
+    private static void requireNoNull(List<?> list, java.util.function.IntFunction<String> message) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null) {
+                throw new InvalidInputException(message.apply(i));
+            }
+        }
+    }
+
     private static void requireNonEmpty(List<?> list, String what) {
         if (list == null || list.isEmpty()) {
             throw new InvalidInputException(what + ": the list is " + (list == null ? "null" : "empty")
@@ -557,6 +864,8 @@ public final class DeCap implements AutoCloseable {
         private ImageLoader imageLoader;
         private boolean retrievalOnly;
         private boolean ownsComponents = true;
+        private Integer batchSize;
+        private StageListener stageListener;
         private final List<AutoCloseable> handedOver = new ArrayList<>();
 
         private Builder() {
@@ -613,6 +922,22 @@ public final class DeCap implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Optional. Most images per batch of {@link DeCap#captionAll} and {@link DeCap#captionFiles}: each batch is
+         * encoded in one call, projected in one pass and decoded together, and the next one is prepared meanwhile.
+         * Between 1 and {@link DeCap#MAX_BATCH_SIZE}. Default: {@link DeCap#DEFAULT_BATCH_SIZE}.
+         */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Optional. Told the time of each pipeline stage (see {@link StageListener}). Default: none. */
+        public Builder stageListener(StageListener listener) {
+            this.stageListener = listener;
+            return this;
+        }
+
         /** Declares a captioner without decoder that only retrieves memory captions. */
         public Builder retrievalOnly() {
             this.retrievalOnly = true;
@@ -660,6 +985,9 @@ public final class DeCap implements AutoCloseable {
             if (!missing.isEmpty()) {
                 throw new ConfigurationException("DeCap builder is missing " + String.join(", ", missing));
             }
+            if (batchSize != null) {
+                checkBatchSize(batchSize);
+            }
             DimensionCheck dims = new DimensionCheck();
             if (imageEncoder != null) {
                 dims.add("image encoder", Components.call("image encoder", imageEncoder, "dimension()",
@@ -699,7 +1027,8 @@ public final class DeCap implements AutoCloseable {
             DeCap decap = new DeCap(imageEncoder, textEncoder, memoryBank, resolved, decoder,
                     decodingOptions == null ? DecodingOptions.DEFAULT : decodingOptions,
                     imageLoader == null ? ImageLoader.defaults() : imageLoader, dims.dimension, retrievalOnly,
-                    new SharedResources(owns));
+                    batchSize == null ? DEFAULT_BATCH_SIZE : batchSize,
+                    stageListener == null ? StageListener.NONE : stageListener, new SharedResources(owns));
             LOG.debug("built DeCap: dimension {}, memory {}, projector {}, decoder {}", dims.dimension,
                     memoryBank == null ? "none" : GuardedMemoryBank.of(memoryBank).size() + " entries",
                     resolved == null ? "none" : resolved.getClass().getSimpleName(),
@@ -713,11 +1042,39 @@ public final class DeCap implements AutoCloseable {
      * closed.
      */
     private static final class SharedResources {
+        private static final AtomicInteger POOLS = new AtomicInteger();
         private final List<AutoCloseable> resources;
         private int holders = 1; // guarded by this
+        private ThreadPoolExecutor producers; // guarded by this; created at the first pipelined call
 
         SharedResources(List<AutoCloseable> resources) {
             this.resources = List.copyOf(resources);
+        }
+
+        /**
+         * The producer threads of the batch pipeline: at most one per processor, idle ones stop after a few
+         * seconds; when all are busy the submitting caller runs the task itself. Refuses work once closed.
+         */
+        synchronized ExecutorService producers() {
+            if (holders == 0) {
+                throw new RejectedExecutionException("closed");
+            }
+            if (producers == null) {
+                int pool = POOLS.incrementAndGet();
+                AtomicInteger threads = new AtomicInteger();
+                producers = new ThreadPoolExecutor(0, Math.max(1, Runtime.getRuntime().availableProcessors()), 5,
+                        TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+                            Thread t = new Thread(r, "decap-pipeline-" + pool + "-" + threads.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        }, (task, executor) -> {
+                            if (executor.isShutdown()) {
+                                throw new RejectedExecutionException("closed");
+                            }
+                            task.run();
+                        });
+            }
+            return producers;
         }
 
         synchronized void acquire() {
@@ -731,6 +1088,9 @@ public final class DeCap implements AutoCloseable {
             synchronized (this) {
                 if (holders == 0 || --holders > 0) {
                     return;
+                }
+                if (producers != null) {
+                    producers.shutdown(); // a batch being prepared finishes; its caller sees the close
                 }
             }
             RuntimeException first = null;

@@ -227,8 +227,9 @@ class MisbehavingComponentsTest {
             encoder.answer = () -> {
                 throw new ArrayIndexOutOfBoundsException("pixel 9");
             };
-            assertWrapped(() -> decap.caption(IMAGE), OddImageEncoder.class, "image encoder", "encode(image)",
-                    "pixel 9");
+            // one image goes through the batch path too: the guarded call is encodePrepared
+            assertWrapped(() -> decap.caption(IMAGE), OddImageEncoder.class, "image encoder",
+                    "encodePrepared(1 images)", "pixel 9");
             encoder.answer = () -> new float[] {1, Float.NaN, 0};
             assertWrapped(() -> decap.caption(IMAGE), OddImageEncoder.class, "non-finite", "element 1");
             encoder.answer = () -> new float[] {1, 0, 0, 0};

@@ -59,6 +59,40 @@ public interface ImageEncoder extends AutoCloseable {
         return out;
     }
 
+    /**
+     * Makes several images ready for one {@link #encodePrepared} call without running the model: the part of
+     * {@link #encodeAll} that a pipeline can run on another thread while the model encodes the previous batch.
+     * Encoders that preprocess themselves (the ONNX encoder) override it to preprocess here; the default keeps the
+     * images and leaves everything to {@link #encodeAll} in {@link #encodePrepared}.
+     *
+     * @throws dev.decap.InvalidInputException if an image is null or unusable
+     */
+    default PreparedImages prepareAll(List<BufferedImage> images) {
+        return new DeferredImages(this, images, false);
+    }
+
+    /** As {@link #prepareAll}, for images decoded by {@link dev.decap.image.ImageLoader#decode}. */
+    default PreparedImages prepareAllDecoded(List<DecodedImage> images) {
+        return new DeferredImages(this, images, true);
+    }
+
+    /**
+     * Encodes a batch made by this encoder's {@link #prepareAll} or {@link #prepareAllDecoded}: one embedding per
+     * image, in order, exactly as {@link #encodeAll} / {@link #encodeAllDecoded} of the same images. The batch is
+     * not closed here (its owner closes it).
+     *
+     * @throws dev.decap.InvalidInputException if the batch was prepared by another encoder
+     */
+    @SuppressWarnings("unchecked")
+    default List<float[]> encodePrepared(PreparedImages batch) {
+        if (!(batch instanceof DeferredImages d) || d.owner() != this) {
+            throw new dev.decap.InvalidInputException("the prepared images were not prepared by this encoder ("
+                    + getClass().getName() + "); prepare them with its own prepareAll(..)");
+        }
+        return d.decoded() ? encodeAllDecoded((List<DecodedImage>) d.images())
+                : encodeAll((List<BufferedImage>) d.images());
+    }
+
     /** Releases resources. The default does nothing. */
     @Override
     default void close() {

@@ -97,6 +97,49 @@ class MiniatureTest {
     }
 
     @Test
+    void pipelined_batches_caption_exactly_like_one_image_at_a_time() throws IOException {
+        System.setProperty(Miniature.CACHE_PROPERTY, cache.toString());
+        Path samples = Path.of("..", "docs", "samples");
+        Assumptions.assumeTrue(Files.isDirectory(samples), "docs/samples not found from "
+                + Path.of("").toAbsolutePath());
+        List<Path> files;
+        try (Stream<Path> s = Files.list(samples)) {
+            files = s.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+        }
+        assertTrue(files.size() >= 4, files.toString());
+        try (DeCap decap = Miniature.captioner(); DeCap batched = decap.withBatchSize(3)) {
+            List<Caption> serial = new java.util.ArrayList<>();
+            List<BufferedImage> images = new java.util.ArrayList<>();
+            for (Path f : files) {
+                serial.add(decap.caption(f));
+                images.add(javax.imageio.ImageIO.read(f.toFile()));
+            }
+            assertTrue(serial.stream().map(Caption::text).distinct().count() > 1, "the samples differ");
+            assertSameCaptions(serial, batched.captionFiles(files));
+            List<Caption> fromImages = new java.util.ArrayList<>();
+            for (BufferedImage image : images) {
+                fromImages.add(decap.caption(image));
+            }
+            assertSameCaptions(fromImages, batched.captionAll(images));
+            assertSameCaptions(fromImages, decap.captionAll(images));
+        } finally {
+            System.clearProperty(Miniature.CACHE_PROPERTY);
+        }
+    }
+
+    private static void assertSameCaptions(List<Caption> expected, List<Caption> actual) {
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            Caption e = expected.get(i);
+            Caption a = actual.get(i);
+            assertEquals(e.text(), a.text(), "caption " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(e.tokenIds(), a.tokenIds(), "tokens " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(e.tokenLogProbs(), a.tokenLogProbs(), 1e-4f,
+                    "log-probs " + i);
+        }
+    }
+
+    @Test
     void contradictory_builder_settings_are_refused() {
         assertThrows(ConfigurationException.class, () -> Miniature.builder().beam(0).build());
         assertThrows(ConfigurationException.class, () -> Miniature.builder().beam(3)

@@ -34,6 +34,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
 
+import static dev.decap.benchmarks.onnx.BenchStats.median;
+import static dev.decap.benchmarks.onnx.BenchStats.stats;
+
 /**
  * Full-size benchmark of the Java pipeline on ONNX Runtime (run on demand by {@code tools/benchmark.sh}, never in
  * CI). Times the image tower (batch 1 and 8), the text tower (batch 64), the decoder per token at steps 1, 10 and 30
@@ -340,19 +343,6 @@ public final class DecoderBenchmark {
         return (System.nanoTime() - start) / 1e6;
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static ObjectNode stats(double[] ms) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("median_ms", Math.round(median(ms) * 1000) / 1000.0);
-        o.put("min_ms", Math.round(Arrays.stream(ms).min().orElse(0) * 1000) / 1000.0);
-        o.put("runs", ms.length);
-        return o;
-    }
 
     private static void log(String s) {
         System.err.println(s);

@@ -23,6 +23,7 @@ import java.util.Map;
                 EvalCommand.class,
                 MemoryCommand.class,
                 BundleCommand.class,
+                BenchCommand.class,
         })
 public final class DecapCli implements Runnable {
 
@@ -81,6 +82,16 @@ public final class DecapCli implements Runnable {
             commandLine.getErr().println("error: " + inCliTerms(ex.getMessage()));
             commandLine.getErr().flush();
             return 1;
+        });
+        // decap bench: a flag error is one line (exit code 2), without the usage text
+        CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((ex, params) -> {
+            if (!(ex.getCommandLine().getCommandSpec().userObject() instanceof BenchCommand)) {
+                return usage.handleParseException(ex, params);
+            }
+            ex.getCommandLine().getErr().println("error: " + inCliTerms(ex.getMessage()));
+            ex.getCommandLine().getErr().flush();
+            return 2;
         });
         return cli.execute(args);
     }

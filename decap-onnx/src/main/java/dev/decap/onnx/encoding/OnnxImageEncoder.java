@@ -4,6 +4,7 @@ import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.encoding.ImageEncoder;
+import dev.decap.encoding.PreparedImages;
 import dev.decap.image.ClipPreprocessor;
 import dev.decap.image.DecodedImage;
 import dev.decap.onnx.OnnxOptions;
@@ -28,7 +29,9 @@ import java.util.List;
  * call throws {@link dev.decap.ClosedException}.
  *
  * <p><b>Batching:</b> {@link #encodeAll} and {@link #encodePixelsAll} run up to {@link #maxBatchSize()} images per
- * model call; preprocessing runs on the calling thread.
+ * model call; preprocessing runs on the calling thread. {@link #prepareAll} preprocesses without running the model
+ * (on any thread) and {@link #encodePrepared} runs the model on the result: the two halves of {@link #encodeAll},
+ * with the same embeddings.
  */
 public final class OnnxImageEncoder implements ImageEncoder {
     private final ClipModel model;
@@ -132,6 +135,104 @@ public final class OnnxImageEncoder implements ImageEncoder {
         return encodeBatched(images, this::preprocess);
     }
 
+    /**
+     * Preprocesses several images into this encoder's input without running the model; {@link #encodePrepared}
+     * encodes the result. Thread-safe, runs on the calling thread.
+     *
+     * @throws InvalidInputException if the list is null or empty, or an image is null or empty
+     */
+    @Override
+    public PreparedImages prepareAll(List<BufferedImage> images) {
+        return prepareBatched(images, this::preprocess);
+    }
+
+    /** As {@link #prepareAll}, for images decoded by {@link dev.decap.image.ImageLoader#decode}. */
+    @Override
+    public PreparedImages prepareAllDecoded(List<DecodedImage> images) {
+        return prepareBatched(images, this::preprocess);
+    }
+
+    /**
+     * Encodes images preprocessed by this encoder's {@link #prepareAll} / {@link #prepareAllDecoded}, in model calls
+     * of at most {@link #maxBatchSize()} images: the embeddings {@link #encodeAll} gives for the same images.
+     *
+     * @throws InvalidInputException         if the batch was prepared by another encoder, or is closed
+     * @throws dev.decap.ClosedException     if this encoder is closed
+     */
+    @Override
+    public List<float[]> encodePrepared(PreparedImages batch) {
+        if (!(batch instanceof Pixels p) || p.owner != this) {
+            return ImageEncoder.super.encodePrepared(batch); // refuses it, naming the encoder
+        }
+        model.ensureOpen();
+        List<float[]> out = new ArrayList<>(p.size());
+        for (float[] chunk : p.chunks()) {
+            out.addAll(encodeChunk(chunk));
+        }
+        return out;
+    }
+
+    /** Preprocessed pixels, in chunks of at most {@code maxBatchSize} images. */
+    private static final class Pixels implements PreparedImages {
+        private final OnnxImageEncoder owner;
+        private final int size;
+        private volatile List<float[]> chunks;
+
+        Pixels(OnnxImageEncoder owner, int size, List<float[]> chunks) {
+            this.owner = owner;
+            this.size = size;
+            this.chunks = chunks;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        List<float[]> chunks() {
+            List<float[]> c = chunks;
+            if (c == null) {
+                throw new InvalidInputException("these prepared images are closed; prepare them again");
+            }
+            return c;
+        }
+
+        @Override
+        public void close() {
+            chunks = null;
+        }
+    }
+
+    private <T> PreparedImages prepareBatched(List<T> images, Preprocess<T> preprocess) {
+        requireImages(images);
+        model.ensureOpen();
+        List<float[]> chunks = new ArrayList<>();
+        int size = pixelCount();
+        for (int from = 0; from < images.size(); from += maxBatchSize) {
+            int to = Math.min(images.size(), from + maxBatchSize);
+            float[] chunk = new float[(to - from) * size];
+            for (int i = from; i < to; i++) {
+                preprocess.into(images.get(i), "image " + i, chunk, (i - from) * size);
+            }
+            chunks.add(chunk);
+        }
+        return new Pixels(this, images.size(), chunks);
+    }
+
+    private List<float[]> encodeChunk(float[] chunk) {
+        FloatBuffer buf = ClipModel.directFloats(chunk.length);
+        buf.put(chunk);
+        buf.rewind();
+        return ClipModel.rows(model.encodePixels(buf, chunk.length / pixelCount()));
+    }
+
+    private static void requireImages(List<?> images) {
+        if (images == null || images.isEmpty()) {
+            throw new InvalidInputException("no images to encode: the list is "
+                    + (images == null ? "null" : "empty") + "; pass at least one image");
+        }
+    }
+
     private void preprocess(DecodedImage image, String what, float[] dest, int offset) {
         if (image == null) {
             throw new InvalidInputException(what + " is null; pass an image decoded by ImageLoader.decode(..)");
@@ -195,10 +296,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
 
     /** Preprocesses and encodes {@code images} in model calls of at most {@code maxBatchSize}, in order. */
     private <T> List<float[]> encodeBatched(List<T> images, Preprocess<T> preprocess) {
-        if (images == null || images.isEmpty()) {
-            throw new InvalidInputException("no images to encode: the list is "
-                    + (images == null ? "null" : "empty") + "; pass at least one image");
-        }
+        requireImages(images);
         model.ensureOpen();
         List<float[]> out = new ArrayList<>(images.size());
         int size = pixelCount();
@@ -211,10 +309,7 @@ public final class OnnxImageEncoder implements ImageEncoder {
             for (int i = from; i < to; i++) {
                 preprocess.into(images.get(i), "image " + i, chunk, (i - from) * size);
             }
-            FloatBuffer buf = ClipModel.directFloats(chunk.length);
-            buf.put(chunk);
-            buf.rewind();
-            out.addAll(ClipModel.rows(model.encodePixels(buf, to - from)));
+            out.addAll(encodeChunk(chunk));
         }
         return out;
     }
