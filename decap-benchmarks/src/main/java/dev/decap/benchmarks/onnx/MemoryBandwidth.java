@@ -28,6 +28,47 @@ public final class MemoryBandwidth {
         System.out.printf("%d threads: %.1f GB/s%n", threads, best(data, threads));
     }
 
+    /**
+     * The read bandwidth, in GB/s, of each of {@code passes} passes summing all of {@code data} split across
+     * {@code threads} threads (for callers that report medians and ranges beside their own figures).
+     */
+    public static double[] passes(int[] data, int threads, int passes) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            double[] out = new double[passes];
+            long check = 0;
+            for (int pass = 0; pass < passes; pass++) {
+                long start = System.nanoTime();
+                List<Future<Long>> parts = new ArrayList<>();
+                int chunk = data.length / threads;
+                for (int t = 0; t < threads; t++) {
+                    int from = t * chunk;
+                    int to = t == threads - 1 ? data.length : from + chunk;
+                    parts.add(pool.submit(() -> sum(data, from, to)));
+                }
+                for (Future<Long> f : parts) {
+                    check += f.get();
+                }
+                out[pass] = 4.0 * data.length / ((System.nanoTime() - start) / 1e9) / 1e9;
+            }
+            if (check == 42) {
+                System.out.println();
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** An array of {@code n} ints (4n bytes) for {@link #passes}, every page touched. */
+    public static int[] data(int n) {
+        int[] data = new int[n];
+        for (int i = 0; i < n; i++) {
+            data[i] = i;
+        }
+        return data;
+    }
+
     private static double best(int[] data, int threads) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {

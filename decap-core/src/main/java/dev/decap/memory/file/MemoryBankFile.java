@@ -3,6 +3,7 @@ package dev.decap.memory.file;
 import dev.decap.ClosedException;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.Half;
+import dev.decap.internal.Int8Rows;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.file.BankLayout.Header;
@@ -34,7 +35,7 @@ import java.util.zip.CRC32C;
  * {@link #openVerified} does both. Reading a bank that fails {@code verify} is refused where it is detected; use
  * {@code openVerified} (as the CLI does) to be sure nothing corrupt is read.
  *
- * <p>fp16 banks are converted to float block by block inside {@link #scan}, into a buffer of at most
+ * <p>fp16 and int8 banks are converted to float block by block inside {@link #scan}, into a buffer of at most
  * {@value #MAX_BLOCK_ROWS} rows per call. Immutable and safe for any number of concurrent readers. {@link #close()}
  * is idempotent; afterwards every method throws {@link ClosedException} (the mappings themselves are released by
  * the garbage collector, as Java 17 offers no explicit unmapping).
@@ -57,6 +58,8 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
     private final MappedRegion vectors;
     private final FloatBuffer[] floatViews;
     private final ShortBuffer[] shortViews;
+    /** int8 banks: the row scales section (empty otherwise). */
+    private final MappedRegion rowScales;
     private final MappedRegion captionOffsets;
     private final MappedRegion captions;
     private final MappedRegion metadataOffsets;
@@ -81,10 +84,11 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
             MappedByteBuffer m = vectors.map(i);
             if (type == VectorType.FP32) {
                 floatViews[i] = m.asFloatBuffer();
-            } else {
+            } else if (type == VectorType.FP16) {
                 shortViews[i] = m.asShortBuffer();
             }
         }
+        this.rowScales = region(Section.ROW_SCALES, mapChunk / 4 * 4);
         this.captionOffsets = region(Section.CAPTION_OFFSETS, mapChunk);
         this.captions = region(Section.CAPTIONS, mapChunk);
         this.metadataOffsets = region(Section.METADATA_OFFSETS, mapChunk);
@@ -309,14 +313,52 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         checkOpen();
         checkIndex(index);
         float[] out = new float[dimension];
-        load(index, 1, out, new short[type == VectorType.FP16 ? dimension : 0]);
+        load(index, 1, out, scratch(1));
         return out;
     }
 
-    /** Copies the stored bytes of row {@code index} (as written: little-endian fp32 or fp16). */
+    /**
+     * Copies the stored bytes of row {@code index} (as written: little-endian fp32 or fp16; for int8 the
+     * {@code dimension} components followed by the row's little-endian f32 scale).
+     */
     void rawRow(int index, byte[] dst) {
         checkOpen();
         vectors.get((long) index * rowBytes, dst, 0, rowBytes);
+        if (type == VectorType.INT8) {
+            rowScales.get(4L * index, dst, rowBytes, 4);
+        }
+    }
+
+    /** The scales of int8 rows {@code first .. first + rows} into {@code dst[0 .. rows)}. */
+    private void scales(int first, int rows, float[] dst) {
+        long chunk = rowScales.chunk();
+        for (int done = 0; done < rows; ) {
+            long pos = 4L * (first + done);
+            int m = (int) (pos / chunk);
+            int at = (int) (pos - m * chunk);
+            int n = Math.min(rows - done, (rowScales.map(m).limit() - at) / 4);
+            rowScales.map(m).slice(at, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, done, n);
+            done += n;
+        }
+    }
+
+    /** Scratch for {@link #load} of {@code rows} rows: halves for fp16, bytes and scales for int8. */
+    private Object scratch(int rows) {
+        return switch (type) {
+            case FP32 -> null;
+            case FP16 -> new short[rows * dimension];
+            case INT8 -> new Int8Scratch(rows, dimension);
+        };
+    }
+
+    private static final class Int8Scratch {
+        final byte[] bytes;
+        final float[] scales;
+
+        Int8Scratch(int rows, int dimension) {
+            bytes = new byte[rows * dimension];
+            scales = new float[rows];
+        }
     }
 
     @Override
@@ -330,27 +372,35 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         int cap = Math.min(Math.min(blockRows, MAX_BLOCK_ROWS), Math.max(1, toIndex - fromIndex));
         float[] block = new float[cap * dimension];
-        short[] halves = new short[type == VectorType.FP16 ? cap * dimension : 0];
+        Object scratch = scratch(cap);
         for (int start = fromIndex; start < toIndex; ) {
             // blocks never straddle two mappings
             long mapEnd = (start / rowsPerMap + 1) * rowsPerMap;
             int rows = (int) Math.min(Math.min(cap, toIndex - start), mapEnd - start);
-            load(start, rows, block, halves);
+            load(start, rows, block, scratch);
             consumer.accept(start, rows, block, 0);
             start += rows;
         }
     }
 
     /** Loads {@code rows} rows from {@code first} (within one mapping) into {@code out} as floats. */
-    private void load(int first, int rows, float[] out, short[] halves) {
+    private void load(int first, int rows, float[] out, Object scratch) {
         int m = (int) (first / rowsPerMap);
         int at = (int) ((first - m * rowsPerMap) * dimension);
         int n = rows * dimension;
         if (type == VectorType.FP32) {
             floatViews[m].get(at, out, 0, n);
-        } else {
+        } else if (type == VectorType.FP16) {
+            short[] halves = (short[]) scratch;
             shortViews[m].get(at, halves, 0, n);
             Half.toFloats(halves, 0, out, 0, n);
+        } else {
+            Int8Scratch s = (Int8Scratch) scratch;
+            vectors.map(m).get(at, s.bytes, 0, n);
+            scales(first, rows, s.scales);
+            for (int r = 0; r < rows; r++) {
+                Int8Rows.dequantize(s.bytes, r * dimension, s.scales[r], out, r * dimension, dimension);
+            }
         }
     }
 
@@ -372,6 +422,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
                 case CAPTIONS -> captions;
                 case METADATA_OFFSETS -> metadataOffsets;
                 case METADATA -> metadata;
+                case ROW_SCALES -> rowScales;
                 case ENCODER -> throw new AssertionError();
             };
             int crc = crc(r);
@@ -405,8 +456,11 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
             }
         }
         MessageDigest vectorDigest = BankLayout.sha256();
-        for (int i = 0; i < vectors.maps(); i++) {
-            vectorDigest.update(vectors.map(i).duplicate());
+        for (MappedRegion r : new MappedRegion[] {vectors, rowScales}) {
+            // the row scales (int8 only, else empty) are hashed after the vectors: together they are the rows
+            for (int i = 0; i < r.maps(); i++) {
+                vectorDigest.update(r.map(i).duplicate());
+            }
         }
         byte[] content = BankLayout.contentSha256(dimension, type, size, captionStream.digest(),
                 vectorDigest.digest());
