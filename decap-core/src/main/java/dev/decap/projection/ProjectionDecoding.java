@@ -1,8 +1,9 @@
 package dev.decap.projection;
 
 import dev.decap.ConfigurationException;
-import dev.decap.internal.kernels.BatchScorer;
-import dev.decap.internal.kernels.RowMixer;
+import dev.decap.internal.kernels.ProjectionKernel;
+import dev.decap.internal.kernels.RowBlock;
+import dev.decap.internal.kernels.RowSource;
 import dev.decap.projection.spi.ProjectionAccumulator;
 import dev.decap.projection.spi.ProjectionInputs;
 import dev.decap.memory.BlockConsumer;
@@ -169,30 +170,46 @@ public final class ProjectionDecoding implements Projector {
         for (int q = 0; q < count; q++) {
             states[q] = new ProjectionAccumulator(d, settings);
         }
+        RowBlock block = new RowBlock(d, BLOCK_ROWS);
+        ProjectionKernel kernel = new ProjectionKernel(queries, count, d, BLOCK_ROWS);
         float[] scores = new float[count * BLOCK_ROWS];
         boolean restricted = settings.topK() > 0;
         double[] sums = new double[count];
-        float[][] mixed = restricted ? null : new float[count][d];
-        RowMixer mixer = restricted ? null : new RowMixer(d);
-        BatchScorer scorer = new BatchScorer(d, BLOCK_ROWS);
-        BlockConsumer consumer = (first, rows, data, offset) -> {
-            scorer.score(queries, count, data, offset, rows, scores, BLOCK_ROWS);
+        float[] mixed = new float[d];
+        Runnable step = () -> {
+            int rows = block.count();
+            int first = block.first();
+            kernel.score(block, scores, BLOCK_ROWS);
             if (restricted) {
                 for (int q = 0; q < count; q++) {
                     states[q].offer(scores, q * BLOCK_ROWS, rows, first);
                 }
                 return;
             }
-            // Scores become weights in place; the block is then mixed in while it is still in cache.
+            // Scores become weights in place (the online softmax); the block is then mixed in from cache.
             for (int q = 0; q < count; q++) {
                 sums[q] = states[q].weigh(scores, q * BLOCK_ROWS, rows, first);
             }
-            mixer.mix(scores, BLOCK_ROWS, count, rows, data, offset, mixed);
+            kernel.mix(block, scores, BLOCK_ROWS);
             for (int q = 0; q < count; q++) {
                 if (sums[q] > 0) {
-                    states[q].addWeighted(sums[q], mixed[q], 0);
-                    Arrays.fill(mixed[q], 0f);
+                    kernel.drain(q, block.layout(), mixed);
+                    states[q].addWeighted(sums[q], mixed, 0);
                 }
+            }
+        };
+        if (memory instanceof RowSource source) {
+            // The bank decodes its storage (fp16, int8) straight into the block: one read of the memory.
+            for (int at = from; at < to; ) {
+                at += source.decode(at, to, block);
+                step.run();
+            }
+            return states;
+        }
+        BlockConsumer consumer = (first, rows, data, offset) -> {
+            for (int done = 0; done < rows; done += BLOCK_ROWS) {
+                block.wrap(first + done, Math.min(BLOCK_ROWS, rows - done), data, offset + done * d);
+                step.run();
             }
         };
         if (from == 0 && to == memory.size()) {
