@@ -25,11 +25,14 @@ import java.util.concurrent.ForkJoinPool;
  * {@code normalize(Σ w_i m_i)}. The weights sum to 1 over all entries; the {@link Builder#maxContributions}
  * largest are reported as {@link Contribution}s (the largest weights are the largest similarities).
  *
- * <p>One streaming pass over {@link MemoryBank#scan}: per block of rows, the similarities are computed, the
- * running softmax is updated with max-subtraction (an online softmax), and the block is mixed in while it is in
- * cache. Extra memory is one block of scores and one vector per query; nothing grows with the bank.
- * {@link #projectAll} scores a whole batch of queries per block, reading the memory once per batch, and gives
- * results bit-identical to {@link #project}.
+ * <p>One streaming pass over the memory: per block of 256 rows, the similarities are computed, the running softmax
+ * is updated with max-subtraction (an online softmax, {@link ProjectionAccumulator}), and the block is mixed in
+ * while it is in cache. Bank files ({@code MemoryBankFile}) decode their fp32, fp16 or int8 rows straight from the
+ * mapping into the block; other banks hand out their rows through {@link MemoryBank#scan}. Extra memory is one
+ * block of rows and scores and one vector per query; nothing grows with the bank. {@link #projectAll} scores a
+ * whole batch of queries per block, reading the memory once per batch (up to 64 queries per pass), and gives
+ * results bit-identical to {@link #project}. With {@link Builder#parallelism} the rows are split into contiguous
+ * ranges, one per thread, whose partial states merge exactly (the log-sum-exp rule).
  *
  * <p>With {@link Builder#topK(int)} only the k most similar entries take part in the softmax (the others get
  * weight 0). They are found by a scan, exactly, unless the bank says its search is the faster way

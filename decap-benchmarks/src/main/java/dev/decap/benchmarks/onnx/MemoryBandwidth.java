@@ -1,6 +1,7 @@
 package dev.decap.benchmarks.onnx;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,11 +19,7 @@ public final class MemoryBandwidth {
     }
 
     public static void main(String[] args) throws Exception {
-        int n = 256 * 1024 * 1024;
-        int[] data = new int[n];
-        for (int i = 0; i < n; i++) {
-            data[i] = i;
-        }
+        int[] data = data(256 * 1024 * 1024);
         int threads = Runtime.getRuntime().availableProcessors();
         System.out.printf("1 thread:  %.1f GB/s%n", best(data, 1));
         System.out.printf("%d threads: %.1f GB/s%n", threads, best(data, threads));
@@ -70,32 +67,7 @@ public final class MemoryBandwidth {
     }
 
     private static double best(int[] data, int threads) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            double best = 0;
-            long check = 0;
-            for (int pass = 0; pass < 10; pass++) {
-                long start = System.nanoTime();
-                List<Future<Long>> parts = new ArrayList<>();
-                int chunk = data.length / threads;
-                for (int t = 0; t < threads; t++) {
-                    int from = t * chunk;
-                    int to = t == threads - 1 ? data.length : from + chunk;
-                    parts.add(pool.submit(() -> sum(data, from, to)));
-                }
-                for (Future<Long> f : parts) {
-                    check += f.get();
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                best = Math.max(best, 4.0 * data.length / seconds / 1e9);
-            }
-            if (check == 42) {
-                System.out.println();
-            }
-            return best;
-        } finally {
-            pool.shutdownNow();
-        }
+        return Arrays.stream(passes(data, threads, 10)).max().orElseThrow();
     }
 
     private static long sum(int[] a, int from, int to) {
