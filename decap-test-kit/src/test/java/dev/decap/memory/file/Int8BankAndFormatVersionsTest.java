@@ -1,7 +1,6 @@
 package dev.decap.memory.file;
 
 import dev.decap.Vectors;
-import dev.decap.internal.Int8Rows;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.projection.Projection;
 import dev.decap.projection.ProjectionDecoding;
@@ -60,11 +59,23 @@ class Int8BankAndFormatVersionsTest {
                     assertEquals(unit[j], e[j], max / 254 + 2e-3, "entry " + i + ", component " + j);
                 }
                 assertEquals(1.0, Math.sqrt(norm), 1e-6, "entry " + i + " is a unit vector");
-                // the stored row is exactly what the quantiser gives for the normalised vector
-                byte[] codes = new byte[d];
-                float scale = Int8Rows.quantize(Vectors.normalized(vectors.get(i), "v"), codes, 0);
+                // the stored row is what the format specifies: codes rint(127 x / max|x|), scale 1 / |codes|
+                float[] x = Vectors.normalized(vectors.get(i), "v");
+                double m = 0;
+                for (float c : x) {
+                    m = Math.max(m, Math.abs((double) c));
+                }
+                int[] codes = new int[d];
+                double sq = 0;
+                for (int j = 0; j < d; j++) {
+                    codes[j] = (int) Math.rint(x[j] * (127.0 / m));
+                    sq += (double) codes[j] * codes[j];
+                }
+                float scale = (float) (1.0 / Math.sqrt(sq));
                 float[] expected = new float[d];
-                Int8Rows.dequantize(codes, 0, scale, expected, 0, d);
+                for (int j = 0; j < d; j++) {
+                    expected[j] = codes[j] * scale;
+                }
                 assertArrayEquals(expected, e, "entry " + i);
             }
         }
