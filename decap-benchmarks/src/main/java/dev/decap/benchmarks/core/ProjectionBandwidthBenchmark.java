@@ -30,6 +30,10 @@ import java.util.SplittableRandom;
  * {@code bytes / bandwidth} with the best bandwidth pass of the same thread count (the machine's capability; a
  * loaded machine's median understates it), and the ratios of the median and of the CPU figure to the bound.
  *
+ * <p>Then the compute cost: PD on one thread over a 4096-row bank of each storage (8 MiB at fp32, so it stays in
+ * the last-level cache and no memory bandwidth is involved), as thread CPU time per row, the least of 30 calls:
+ * what the kernels cost when memory is not the limit, and little disturbed by other jobs.
+ *
  * <p>Then the accuracy of the reduced-precision banks against the fp32 bank: the cosine between projections and
  * the agreement of the top contribution, for random queries and for queries near a bank row (a row plus noise, as
  * a captioner's image embedding is near its best caption).
@@ -133,6 +137,8 @@ public final class ProjectionBandwidthBenchmark {
                     median(t), min(t), max(t), c, bytes.get(bank) / 1e6, bound, median(t) / bound, c / bound);
         }
 
+        computeCost(dir, d, queries);
+
         System.out.printf("%n| storage | queries | projection cosine to fp32, min (median) | top-1 agreement |%n"
                 + "|---|---|---:|---:|%n");
         List<float[]> near = nearQueries(fp32, 200, 11);
@@ -152,6 +158,45 @@ public final class ProjectionBandwidthBenchmark {
                 System.out.printf("| %s | %d %s | %.7f (%.7f) | %d / %d |%n", f.vectorType().id(), got.size(),
                         set.getKey(), min(cos), median(cos), agree, got.size());
             }
+        }
+        files.forEach(MemoryBankFile::close);
+    }
+
+    /** Thread CPU ns per row of single-threaded PD over small (cache-resident) banks of every storage. */
+    private static void computeCost(Path dir, int d, List<float[]> queries) {
+        int n = 4096;
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, MemoryBank> small = new LinkedHashMap<>();
+        List<MemoryBankFile> files = new ArrayList<>();
+        for (VectorType type : VectorType.values()) {
+            Path file = dir.resolve("random-" + n + "x" + d + "-" + type.id() + ".dmb");
+            if (!Files.exists(file)) {
+                write(file, n, d, type);
+            }
+            MemoryBankFile bank = MemoryBankFile.open(file);
+            files.add(bank);
+            small.put(type.id() + " file", bank);
+        }
+        InMemoryMemoryBank.Builder ram = InMemoryMemoryBank.builder().dimension(d).expectedSize(n);
+        for (int i = 0; i < n; i++) {
+            ram.add(files.get(0).caption(i), files.get(0).embedding(i));
+        }
+        small.put("fp32 RAM", ram.build());
+        ProjectionDecoding one = ProjectionDecoding.create();
+        System.out.printf("%n| storage (%d rows, 1 thread) | batch 1: CPU ns per row | batch 8: per row and query "
+                + "| batch 32: per row and query |%n|---|---:|---:|---:|%n", n);
+        for (Map.Entry<String, MemoryBank> e : small.entrySet()) {
+            StringBuilder line = new StringBuilder("| " + e.getKey());
+            for (int b : BATCHES) {
+                double best = Double.MAX_VALUE;
+                for (int i = 0; i < 30; i++) {
+                    long t0 = mx.getCurrentThreadCpuTime();
+                    one.projectAll(queries.subList(0, b), e.getValue());
+                    best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) / (double) n / b);
+                }
+                line.append(String.format(" | %.0f", best));
+            }
+            System.out.println(line.append(" |"));
         }
         files.forEach(MemoryBankFile::close);
     }
