@@ -46,8 +46,6 @@ import java.util.zip.CRC32C;
 public final class MemoryBankFile implements MemoryBank, AutoCloseable, RowSource {
     /** Most rows one {@link #scan} block holds; larger requests get several blocks. */
     public static final int MAX_BLOCK_ROWS = 1024;
-    /** Most rows one {@link #decode} converts from fp16 or int8 at a time. */
-    static final int CONVERTED_BLOCK_ROWS = 64;
     /** Bytes per mapping of the bulk sections (row-aligned for the vectors). */
     static final long MAP_CHUNK = 1L << 30;
 
@@ -405,6 +403,11 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable, RowSourc
      * (fp16: even; int8: a multiple of 4), exactly in every case. Blocks never straddle two mappings.
      */
     @Override
+    public boolean converts() {
+        return type != VectorType.FP32;
+    }
+
+    @Override
     public int decode(int first, int to, RowBlock block) {
         checkOpen();
         if (first < 0 || to > size || first >= to) {
@@ -413,11 +416,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable, RowSourc
         }
         int m = (int) (first / rowsPerMap);
         long mapEnd = (m + 1) * rowsPerMap;
-        // converted rows come in smaller blocks: the conversion's scratch and the block then stay in L2 (measured
-        // with ProjectionBandwidthBenchmark's compute cost: 64 rows beat 32, 128 and 256); fp32 blocks keep the
-        // caller's size, so that projections equal those of an in-memory bank bit for bit
-        int cap = type == VectorType.FP32 ? block.capacity() : Math.min(block.capacity(), CONVERTED_BLOCK_ROWS);
-        int rows = (int) Math.min(Math.min(cap, to - first), mapEnd - first);
+        int rows = (int) Math.min(Math.min(block.capacity(), to - first), mapEnd - first);
         long inMap = first - m * rowsPerMap;
         int d = dimension;
         switch (type) {
