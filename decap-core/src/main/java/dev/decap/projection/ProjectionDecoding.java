@@ -47,8 +47,6 @@ public final class ProjectionDecoding implements Projector {
     public static final int DEFAULT_MAX_CONTRIBUTIONS = ProjectionSettings.DEFAULT_MAX_CONTRIBUTIONS;
     /** Rows per block: 256 rows of 512 floats are 512 KiB, which stay in a core's L2 cache while mixed in. */
     static final int BLOCK_ROWS = 256;
-    /** Rows per block of converted (fp16, int8) rows. */
-    static final int CONVERTED_BLOCK_ROWS = 64;
     /** Queries scored together in one memory pass; bounds the scratch memory of a huge batch. */
     static final int QUERIES_PER_PASS = 64;
     /** Below this many rows per thread, splitting a scan costs more than it saves. */
@@ -204,13 +202,9 @@ public final class ProjectionDecoding implements Projector {
             }
         };
         if (memory instanceof RowSource source) {
-            // The bank decodes its storage (fp16, int8) straight into the block: one read of the memory. Converted
-            // rows come 64 at a time (scratch and block stay in L2: about 13 % less CPU per row than 256 for one
-            // query); fp32 rows keep 256, so that projections equal those of an in-memory bank bit for bit. The
-            // size never depends on the batch, so that a query gets the same bits alone or in any batch.
-            int limit = source.converts() ? CONVERTED_BLOCK_ROWS : BLOCK_ROWS;
+            // The bank decodes its storage (fp16, int8) straight into the block: one read of the memory.
             for (int at = from; at < to; ) {
-                at += source.decode(at, Math.min(to, at + limit), block);
+                at += source.decode(at, to, block);
                 step.run();
             }
             return states;

@@ -25,6 +25,8 @@ import java.nio.ShortBuffer;
 public final class RowBlock {
     /** {@code 2^112}: a half's magnitude bits shifted into float position read as {@code value · 2^-112}. */
     public static final float HALF_ALPHA = 0x1p112f;
+    /** Rows converted at a time: the int scratch and the direct buffer then stay small (64 KiB at d = 512). */
+    public static final int CHUNK_ROWS = 64;
     /** {@code 2^23 + 128}: an int8 code {@code b} stored as the float {@code 2^23 + (b + 128)}. */
     private static final float INT8_BIAS = 8388736f;
 
@@ -138,13 +140,23 @@ public final class RowBlock {
     /**
      * Reads {@code count} fp16 rows from {@code src}, the stored halves as little-endian ints (two components
      * each), starting at int index {@code at}; the dimension must be even. Rows come out in
-     * {@link RowLayout#PAIRS} order with {@code alpha = 2^112}; a block holding a half of magnitude 2 or more
-     * (impossible in a unit vector: the bank is broken, or the value is infinite or NaN) is converted exactly
-     * instead, so that the caller's similarity checks see the true values.
+     * {@link RowLayout#PAIRS} order with {@code alpha = 2^112}, converted {@value #CHUNK_ROWS} rows at a time so
+     * that the conversion's scratch stays in cache beside the block. A chunk holding a half of magnitude 2 or more
+     * (impossible in a unit vector: the bank is broken, or the value is infinite or NaN) is converted through the
+     * exact scalar path instead, so that the caller's similarity checks see the true values.
      */
     public void readHalfPairs(int first, int count, IntBuffer src, int at) {
+        start(first, count, RowLayout.PAIRS, HALF_ALPHA, false);
         int h = dimension / 2;
-        int n = count * h;
+        for (int c = 0; c < count; c += CHUNK_ROWS) {
+            halfPairs(c, Math.min(CHUNK_ROWS, count - c), src, at + c * h);
+        }
+    }
+
+    private void halfPairs(int row0, int rows, IntBuffer src, int at) {
+        int d = dimension;
+        int h = d / 2;
+        int n = rows * h;
         ensureBits(n, 2);
         int[] a = raw;
         src.get(at, a, 0, n);
@@ -152,11 +164,19 @@ public final class RowBlock {
         for (int j = 0; j < n; j++) {
             bad |= a[j];
         }
+        float[] out = buffer;
         if ((bad & 0x40004000) != 0) {
-            exactHalves(first, count, a, n);
+            for (int r = 0; r < rows; r++) {
+                int o = (row0 + r) * d;
+                for (int j = 0; j < h; j++) {
+                    int x = a[r * h + j];
+                    // exact, and exact again after the power-of-two scaling (|half| <= 65504, subnormals kept)
+                    out[o + j] = Half.toFloat((short) x) / HALF_ALPHA;
+                    out[o + h + j] = Half.toFloat((short) (x >>> 16)) / HALF_ALPHA;
+                }
+            }
             return;
         }
-        start(first, count, RowLayout.PAIRS, HALF_ALPHA, false);
         int[] lo = work;
         System.arraycopy(a, 0, lo, 0, n);
         for (int j = 0; j < n; j++) {
@@ -169,23 +189,11 @@ public final class RowBlock {
         }
         bitsIn.put(0, lo, 0, n);
         bitsIn.put(n, a, 0, n);
-        float[] out = buffer;
-        for (int r = 0; r < count; r++) {
-            bitsOut.get(r * h, out, r * dimension, h);
-            bitsOut.get(n + r * h, out, r * dimension + h, h);
+        for (int r = 0; r < rows; r++) {
+            int o = (row0 + r) * d;
+            bitsOut.get(r * h, out, o, h);
+            bitsOut.get(n + r * h, out, o + h, h);
         }
-    }
-
-    private void exactHalves(int first, int count, int[] pairs, int n) {
-        start(first, count, RowLayout.IDENTITY, 1f, false);
-        if (halves == null || halves.length < 2 * n) {
-            halves = new short[2 * n];
-        }
-        for (int j = 0; j < n; j++) {
-            halves[2 * j] = (short) pairs[j];
-            halves[2 * j + 1] = (short) (pairs[j] >>> 16);
-        }
-        Half.toFloats(halves, 0, buffer, 0, 2 * n);
     }
 
     /** Reads {@code count} fp16 rows from {@code src} at short index {@code at}, exactly, in index order. */
@@ -202,14 +210,22 @@ public final class RowBlock {
     /**
      * Reads {@code count} int8 rows from {@code src}, the codes as little-endian ints (four components each),
      * starting at int index {@code at}, and their scales from {@code scales} at index {@code scaleAt}; the
-     * dimension must be a multiple of 4. Rows come out in {@link RowLayout#QUADS} order, as the exact codes.
+     * dimension must be a multiple of 4. Rows come out in {@link RowLayout#QUADS} order, as the exact codes,
+     * converted {@value #CHUNK_ROWS} rows at a time.
      */
     public void readInt8Quads(int first, int count, IntBuffer src, int at, FloatBuffer scales, int scaleAt) {
-        int q = dimension / 4;
-        int n = count * q;
-        ensureBits(n, 4);
         start(first, count, RowLayout.QUADS, 1f, true);
         scales.get(scaleAt, scale, 0, count);
+        int q = dimension / 4;
+        for (int c = 0; c < count; c += CHUNK_ROWS) {
+            int8Quads(c, Math.min(CHUNK_ROWS, count - c), src, at + c * q);
+        }
+    }
+
+    private void int8Quads(int row0, int rows, IntBuffer src, int at) {
+        int q = dimension / 4;
+        int n = rows * q;
+        ensureBits(n, 4);
         int[] a = raw;
         int[] t = work;
         src.get(at, a, 0, n);
@@ -234,13 +250,14 @@ public final class RowBlock {
         }
         bitsIn.put(3 * n, a, 0, n);
         float[] out = buffer;
-        for (int r = 0; r < count; r++) {
+        int o0 = row0 * dimension;
+        for (int r = 0; r < rows; r++) {
             for (int k = 0; k < 4; k++) {
-                bitsOut.get(k * n + r * q, out, r * dimension + k * q, q);
+                bitsOut.get(k * n + r * q, out, o0 + r * dimension + k * q, q);
             }
         }
-        int all = count * dimension;
-        for (int i = 0; i < all; i++) {
+        int end = o0 + rows * dimension;
+        for (int i = o0; i < end; i++) {
             out[i] -= INT8_BIAS;
         }
     }

@@ -31,12 +31,25 @@ public enum RowLayout {
 
     /** {@code out[component(p)] = v[p]}: a result back in component order. */
     void unpermute(float[] v, int d, float[] out) {
-        if (this == IDENTITY) {
-            System.arraycopy(v, 0, out, 0, d);
-            return;
-        }
-        for (int p = 0; p < d; p++) {
-            out[component(p, d)] = v[p];
+        switch (this) {
+            case IDENTITY -> System.arraycopy(v, 0, out, 0, d);
+            case PAIRS -> {
+                int h = d / 2;
+                for (int j = 0; j < h; j++) {
+                    out[2 * j] = v[j];
+                    out[2 * j + 1] = v[h + j];
+                }
+            }
+            case QUADS -> {
+                int q = d / 4;
+                for (int j = 0; j < q; j++) {
+                    out[4 * j] = v[j];
+                    out[4 * j + 1] = v[q + j];
+                    out[4 * j + 2] = v[2 * q + j];
+                    out[4 * j + 3] = v[3 * q + j];
+                }
+            }
+            default -> throw new AssertionError(this);
         }
     }
 }

@@ -14,10 +14,4 @@ public interface RowSource {
      * @return the number of rows decoded
      */
     int decode(int first, int to, RowBlock block);
-
-    /**
-     * Whether {@link #decode} converts the stored rows (fp16, int8) rather than copying floats; callers may then
-     * ask for smaller blocks, so that the conversion's scratch and the block stay in cache together.
-     */
-    boolean converts();
 }

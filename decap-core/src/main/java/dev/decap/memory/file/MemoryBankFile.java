@@ -403,11 +403,6 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable, RowSourc
      * (fp16: even; int8: a multiple of 4), exactly in every case. Blocks never straddle two mappings.
      */
     @Override
-    public boolean converts() {
-        return type != VectorType.FP32;
-    }
-
-    @Override
     public int decode(int first, int to, RowBlock block) {
         checkOpen();
         if (first < 0 || to > size || first >= to) {

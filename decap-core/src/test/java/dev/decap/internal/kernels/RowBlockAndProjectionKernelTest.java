@@ -11,6 +11,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The storage decoders give the stored values exactly (in their layout, times alpha and the row scale), and the
@@ -67,15 +68,28 @@ class RowBlockAndProjectionKernelTest {
     }
 
     @Test
-    void an_fp16_block_holding_a_half_of_magnitude_two_or_more_is_converted_exactly_in_index_order() {
+    void an_fp16_chunk_holding_a_half_of_magnitude_two_or_more_is_converted_exactly() {
         int d = 4;
-        short[] h = {0x3c00, (short) 0xc000, 0x7c00, 0x7e00, 0x0001, (short) 0x8400, 0x3555, 0x4000};
-        RowBlock block = new RowBlock(d, 2);
-        block.readHalfPairs(0, 2, halves(h).asIntBuffer(), 0);
-        assertSame(RowLayout.IDENTITY, block.layout());
+        int rows = RowBlock.CHUNK_ROWS + 2;
+        short[] h = new short[rows * d];
         for (int i = 0; i < h.length; i++) {
-            float expected = Half.toFloat(h[i]);
-            assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(block.data()[i]), "half " + i);
+            h[i] = (short) (i * 37 % 0x3c00);
+        }
+        // the second chunk holds infinity, NaN, -2 and a subnormal
+        short[] odd = {0x3c00, (short) 0xc000, 0x7c00, 0x7e00, 0x0001, (short) 0x8400, 0x3555, 0x4000};
+        System.arraycopy(odd, 0, h, RowBlock.CHUNK_ROWS * d, odd.length);
+        RowBlock block = new RowBlock(d, rows);
+        block.readHalfPairs(0, rows, halves(h).asIntBuffer(), 0);
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < d; i++) {
+                double expected = Half.toFloat(h[r * d + i]);
+                double got = value(block, r, i);
+                if (Double.isNaN(expected)) {
+                    assertTrue(Double.isNaN(got), "row " + r + ", component " + i + " is NaN");
+                } else {
+                    assertEquals(expected, got, 0.0, "row " + r + ", component " + i);
+                }
+            }
         }
     }
 
