@@ -2,8 +2,9 @@ package dev.decap.projection;
 
 import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
-import dev.decap.internal.kernels.BatchScorer;
-import dev.decap.internal.kernels.RowMixer;
+import dev.decap.internal.kernels.ProjectionKernel;
+import dev.decap.internal.kernels.RowBlock;
+import dev.decap.internal.kernels.RowSource;
 import dev.decap.projection.spi.ProjectionAccumulator;
 import dev.decap.projection.spi.ProjectionInputs;
 import dev.decap.memory.BlockConsumer;
@@ -24,11 +25,14 @@ import java.util.concurrent.ForkJoinPool;
  * {@code normalize(Σ w_i m_i)}. The weights sum to 1 over all entries; the {@link Builder#maxContributions}
  * largest are reported as {@link Contribution}s (the largest weights are the largest similarities).
  *
- * <p>One streaming pass over {@link MemoryBank#scan}: per block of rows, the similarities are computed, the
- * running softmax is updated with max-subtraction (an online softmax), and the block is mixed in while it is in
- * cache. Extra memory is one block of scores and one vector per query; nothing grows with the bank.
- * {@link #projectAll} scores a whole batch of queries per block, reading the memory once per batch, and gives
- * results bit-identical to {@link #project}.
+ * <p>One streaming pass over the memory: per block of 256 rows, the similarities are computed, the running softmax
+ * is updated with max-subtraction (an online softmax, {@link ProjectionAccumulator}), and the block is mixed in
+ * while it is in cache. Bank files ({@code MemoryBankFile}) decode their fp32, fp16 or int8 rows straight from the
+ * mapping into the block; other banks hand out their rows through {@link MemoryBank#scan}. Extra memory is one
+ * block of rows and scores and one vector per query; nothing grows with the bank. {@link #projectAll} scores a
+ * whole batch of queries per block, reading the memory once per batch (up to 64 queries per pass), and gives
+ * results bit-identical to {@link #project}. With {@link Builder#parallelism} the rows are split into contiguous
+ * ranges, one per thread, whose partial states merge exactly (the log-sum-exp rule).
  *
  * <p>With {@link Builder#topK(int)} only the k most similar entries take part in the softmax (the others get
  * weight 0). They are found by a scan, exactly, unless the bank says its search is the faster way
@@ -169,30 +173,46 @@ public final class ProjectionDecoding implements Projector {
         for (int q = 0; q < count; q++) {
             states[q] = new ProjectionAccumulator(d, settings);
         }
+        RowBlock block = new RowBlock(d, BLOCK_ROWS);
+        ProjectionKernel kernel = new ProjectionKernel(queries, count, d, BLOCK_ROWS);
         float[] scores = new float[count * BLOCK_ROWS];
         boolean restricted = settings.topK() > 0;
         double[] sums = new double[count];
-        float[][] mixed = restricted ? null : new float[count][d];
-        RowMixer mixer = restricted ? null : new RowMixer(d);
-        BatchScorer scorer = new BatchScorer(d, BLOCK_ROWS);
-        BlockConsumer consumer = (first, rows, data, offset) -> {
-            scorer.score(queries, count, data, offset, rows, scores, BLOCK_ROWS);
+        float[] mixed = new float[d];
+        Runnable step = () -> {
+            int rows = block.count();
+            int first = block.first();
+            kernel.score(block, scores, BLOCK_ROWS);
             if (restricted) {
                 for (int q = 0; q < count; q++) {
                     states[q].offer(scores, q * BLOCK_ROWS, rows, first);
                 }
                 return;
             }
-            // Scores become weights in place; the block is then mixed in while it is still in cache.
+            // Scores become weights in place (the online softmax); the block is then mixed in from cache.
             for (int q = 0; q < count; q++) {
                 sums[q] = states[q].weigh(scores, q * BLOCK_ROWS, rows, first);
             }
-            mixer.mix(scores, BLOCK_ROWS, count, rows, data, offset, mixed);
+            kernel.mix(block, scores, BLOCK_ROWS);
             for (int q = 0; q < count; q++) {
                 if (sums[q] > 0) {
-                    states[q].addWeighted(sums[q], mixed[q], 0);
-                    Arrays.fill(mixed[q], 0f);
+                    kernel.drain(q, block.layout(), mixed);
+                    states[q].addWeighted(sums[q], mixed, 0);
                 }
+            }
+        };
+        if (memory instanceof RowSource source) {
+            // The bank decodes its storage (fp16, int8) straight into the block: one read of the memory.
+            for (int at = from; at < to; ) {
+                at += source.decode(at, to, block);
+                step.run();
+            }
+            return states;
+        }
+        BlockConsumer consumer = (first, rows, data, offset) -> {
+            for (int done = 0; done < rows; done += BLOCK_ROWS) {
+                block.wrap(first + done, Math.min(BLOCK_ROWS, rows - done), data, offset + done * d);
+                step.run();
             }
         };
         if (from == 0 && to == memory.size()) {

@@ -49,8 +49,7 @@ public abstract class ProjectorContractTest {
     protected static final int SIZE = 777;
 
     private final List<float[]> memoryVectors = TestVectors.gaussian(SIZE, DIMENSION, 21);
-    private final MemoryBank bank = InMemoryMemoryBank.builder().addAll(TestVectors.captions(SIZE), memoryVectors)
-            .build();
+    private MemoryBank bank;
     private final List<Projector> created = new ArrayList<>();
 
     /** A new projector to test; the kit closes it after each test when it is {@link AutoCloseable}. */
@@ -67,6 +66,14 @@ public abstract class ProjectorContractTest {
         return 1e-5;
     }
 
+    /**
+     * Allowed difference between a contribution's similarity and the exact cosine. Default 1e-4; a bank of
+     * reduced precision ({@link #createBank}) needs its own.
+     */
+    protected double similarityTolerance() {
+        return 1e-4;
+    }
+
     /** Allowed per-component difference between a batch result and the single result. Default 1e-5. */
     protected double batchTolerance() {
         return 1e-5;
@@ -78,8 +85,22 @@ public abstract class ProjectorContractTest {
         return p;
     }
 
-    /** The standard memory bank (777 entries of dimension 29). */
+    /**
+     * Creates the bank every test projects onto, holding {@code captions.get(i)} with the direction of
+     * {@code vectors.get(i)} (not unit length). Default: an {@link InMemoryMemoryBank}. Override it to hold a
+     * projector to the contract over another storage (a bank file of reduced precision, say), and
+     * {@link #projectionTolerance()} to that storage's precision: the reference is computed from the vectors as
+     * given.
+     */
+    protected MemoryBank createBank(List<String> captions, List<float[]> vectors) {
+        return InMemoryMemoryBank.builder().addAll(captions, vectors).build();
+    }
+
+    /** The standard memory bank (777 entries of dimension 29), created once per test by {@link #createBank}. */
     protected MemoryBank standardBank() {
+        if (bank == null) {
+            bank = createBank(TestVectors.captions(SIZE), memoryVectors);
+        }
         return bank;
     }
 
@@ -110,7 +131,7 @@ public abstract class ProjectorContractTest {
     protected void projections_are_unit_vectors_equal_to_the_reference() {
         Projector p = projector();
         for (float[] q : unitQueries(6, 3)) {
-            Projection projection = p.project(q, bank);
+            Projection projection = p.project(q, standardBank());
             double[] expected = expectedProjection(memoryVectors, q);
             float[] v = projection.vector();
             assertEquals(DIMENSION, v.length);
@@ -126,10 +147,10 @@ public abstract class ProjectorContractTest {
         Projector p = projector();
         for (int size : new int[] {1, 2, 3, 5, 17}) {
             List<float[]> queries = unitQueries(size, 40 + size);
-            List<Projection> batch = p.projectAll(queries, bank);
+            List<Projection> batch = p.projectAll(queries, standardBank());
             assertEquals(size, batch.size());
             for (int i = 0; i < size; i++) {
-                float[] single = p.project(queries.get(i), bank).vector();
+                float[] single = p.project(queries.get(i), standardBank()).vector();
                 float[] inBatch = batch.get(i).vector();
                 for (int j = 0; j < DIMENSION; j++) {
                     assertEquals(single[j], inBatch[j], batchTolerance(), "query " + i + " of " + size
@@ -137,25 +158,25 @@ public abstract class ProjectorContractTest {
                 }
             }
         }
-        assertEquals(List.of(), p.projectAll(List.of(), bank));
+        assertEquals(List.of(), p.projectAll(List.of(), standardBank()));
     }
 
     @Test
     protected void contributions_name_real_entries_in_decreasing_weight() {
         Projector p = projector();
         for (float[] q : unitQueries(4, 8)) {
-            List<Contribution> contributions = p.project(q, bank).contributions();
+            List<Contribution> contributions = p.project(q, standardBank()).contributions();
             double total = 0;
             for (int i = 0; i < contributions.size(); i++) {
                 Contribution c = contributions.get(i);
                 assertTrue(c.index() >= 0 && c.index() < SIZE, "index " + c.index());
-                assertEquals(bank.caption(c.index()), c.caption());
+                assertEquals(standardBank().caption(c.index()), c.caption());
                 assertTrue(c.weight() >= 0 && c.weight() <= 1 + 1e-6, "weight " + c.weight());
                 if (i > 0) {
                     assertTrue(contributions.get(i - 1).weight() >= c.weight(), "contributions out of order");
                 }
                 double sim = TestVectors.dot(TestVectors.unit(memoryVectors.get(c.index())), toDouble(q));
-                assertEquals(sim, c.similarity(), 1e-4, "similarity of entry " + c.index());
+                assertEquals(sim, c.similarity(), similarityTolerance(), "similarity of entry " + c.index());
                 total += c.weight();
             }
             assertTrue(total <= 1 + 1e-5, "weights sum to " + total);
@@ -166,13 +187,13 @@ public abstract class ProjectorContractTest {
     protected void bad_input_is_refused_with_a_message() {
         Projector p = projector();
         InvalidInputException wrong = assertThrows(InvalidInputException.class,
-                () -> p.project(new float[DIMENSION + 3], bank));
+                () -> p.project(new float[DIMENSION + 3], standardBank()));
         assertTrue(wrong.getMessage().contains("expected " + DIMENSION + ", found " + (DIMENSION + 3)),
                 wrong.getMessage());
         float[] nan = unitQueries(1, 5).get(0);
         nan[2] = Float.NaN;
-        assertThrows(InvalidInputException.class, () -> p.project(nan, bank));
-        assertThrows(RuntimeException.class, () -> p.project(null, bank));
+        assertThrows(InvalidInputException.class, () -> p.project(nan, standardBank()));
+        assertThrows(RuntimeException.class, () -> p.project(null, standardBank()));
         if (p.usesMemory()) {
             assertThrows(InvalidInputException.class, () -> p.project(unitQueries(1, 6).get(0), null));
         }
@@ -184,7 +205,7 @@ public abstract class ProjectorContractTest {
         List<float[]> queries = unitQueries(12, 77);
         List<float[]> expected = new ArrayList<>();
         for (float[] q : queries) {
-            expected.add(p.project(q, bank).vector());
+            expected.add(p.project(q, standardBank()).vector());
         }
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -195,14 +216,14 @@ public abstract class ProjectorContractTest {
                     for (int round = 0; round < 3; round++) {
                         for (int i = 0; i < queries.size(); i++) {
                             int q = (i + offset) % queries.size();
-                            float[] v = p.project(queries.get(q), bank).vector();
+                            float[] v = p.project(queries.get(q), standardBank()).vector();
                             for (int j = 0; j < DIMENSION; j++) {
                                 if (Math.abs(v[j] - expected.get(q)[j]) > batchTolerance()) {
                                     return false;
                                 }
                             }
                         }
-                        List<Projection> all = p.projectAll(queries, bank);
+                        List<Projection> all = p.projectAll(queries, standardBank());
                         for (int i = 0; i < queries.size(); i++) {
                             for (int j = 0; j < DIMENSION; j++) {
                                 if (Math.abs(all.get(i).vector()[j] - expected.get(i)[j]) > batchTolerance()) {

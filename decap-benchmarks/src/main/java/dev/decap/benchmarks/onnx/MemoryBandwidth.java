@@ -1,6 +1,7 @@
 package dev.decap.benchmarks.onnx;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,22 +19,22 @@ public final class MemoryBandwidth {
     }
 
     public static void main(String[] args) throws Exception {
-        int n = 256 * 1024 * 1024;
-        int[] data = new int[n];
-        for (int i = 0; i < n; i++) {
-            data[i] = i;
-        }
+        int[] data = data(256 * 1024 * 1024);
         int threads = Runtime.getRuntime().availableProcessors();
         System.out.printf("1 thread:  %.1f GB/s%n", best(data, 1));
         System.out.printf("%d threads: %.1f GB/s%n", threads, best(data, threads));
     }
 
-    private static double best(int[] data, int threads) throws Exception {
+    /**
+     * The read bandwidth, in GB/s, of each of {@code passes} passes summing all of {@code data} split across
+     * {@code threads} threads (for callers that report medians and ranges beside their own figures).
+     */
+    public static double[] passes(int[] data, int threads, int passes) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            double best = 0;
+            double[] out = new double[passes];
             long check = 0;
-            for (int pass = 0; pass < 10; pass++) {
+            for (int pass = 0; pass < passes; pass++) {
                 long start = System.nanoTime();
                 List<Future<Long>> parts = new ArrayList<>();
                 int chunk = data.length / threads;
@@ -45,16 +46,28 @@ public final class MemoryBandwidth {
                 for (Future<Long> f : parts) {
                     check += f.get();
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                best = Math.max(best, 4.0 * data.length / seconds / 1e9);
+                out[pass] = 4.0 * data.length / ((System.nanoTime() - start) / 1e9) / 1e9;
             }
             if (check == 42) {
                 System.out.println();
             }
-            return best;
+            return out;
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** An array of {@code n} ints (4n bytes) for {@link #passes}, every page touched. */
+    public static int[] data(int n) {
+        int[] data = new int[n];
+        for (int i = 0; i < n; i++) {
+            data[i] = i;
+        }
+        return data;
+    }
+
+    private static double best(int[] data, int threads) throws Exception {
+        return Arrays.stream(passes(data, threads, 10)).max().orElseThrow();
     }
 
     private static long sum(int[] a, int from, int to) {

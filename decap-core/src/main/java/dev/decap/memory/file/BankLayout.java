@@ -10,8 +10,10 @@ import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * The byte layout of format version 1 (specified in {@code docs/memory-bank-format.md}): a 4096-byte header, then
- * the sections back to back in a fixed order, every byte of the file covered by exactly one CRC32C. Little-endian.
+ * The byte layout of format versions 1 and 2 (specified in {@code docs/memory-bank-format.md}): a 4096-byte header,
+ * then the sections back to back in a fixed order, every byte of the file covered by exactly one CRC32C.
+ * Little-endian. Version 2 adds the int8 vector type and a seventh section, the int8 rows' scales; a file is
+ * written in the lowest version that holds it, so fp32 and fp16 banks stay version 1 (readable by older decap).
  */
 final class BankLayout {
     private BankLayout() {
@@ -19,7 +21,12 @@ final class BankLayout {
 
     /** PNG-style magic: a non-ASCII first byte, the name, and CR LF SUB LF to catch text-mode transfers. */
     static final byte[] MAGIC = {(byte) 0x89, 'D', 'M', 'B', '\r', '\n', 0x1a, '\n'};
-    static final int VERSION = 1;
+    /** fp32 and fp16 banks: six sections. */
+    static final int VERSION_1 = 1;
+    /** Adds {@link VectorType#INT8} and the {@link Section#ROW_SCALES} section. */
+    static final int VERSION_2 = 2;
+    /** The newest version this code reads and writes. */
+    static final int VERSION = VERSION_2;
     static final int HEADER_SIZE = 4096;
     static final int HEADER_CRC_OFFSET = HEADER_SIZE - 4;
     static final int SECTION_TABLE = 80;
@@ -37,7 +44,9 @@ final class BankLayout {
         CAPTION_OFFSETS(3, "caption offsets"),
         CAPTIONS(4, "captions"),
         METADATA_OFFSETS(5, "metadata offsets"),
-        METADATA(6, "metadata");
+        METADATA(6, "metadata"),
+        /** Version 2: one little-endian f32 per entry, the scale of its int8 row; empty for other types. */
+        ROW_SCALES(7, "row scales");
 
         final int id;
         final String label;
@@ -50,9 +59,19 @@ final class BankLayout {
 
     static final int SECTIONS = Section.values().length;
 
+    /** Sections in a file of {@code version}: 6 in version 1, 7 in version 2. */
+    static int sections(int version) {
+        return version == VERSION_1 ? SECTIONS - 1 : SECTIONS;
+    }
+
+    /** The version a bank of {@code type} is written in: the lowest that can hold it. */
+    static int versionFor(VectorType type) {
+        return type == VectorType.INT8 ? VERSION_2 : VERSION_1;
+    }
+
     /** The decoded header. */
     static final class Header {
-        int version = VERSION;
+        int version = VERSION_1;
         int dimension;
         VectorType type;
         long count;
@@ -83,8 +102,12 @@ final class BankLayout {
         b.putLong(h.fileLength);
         b.put(h.contentSha256);
         b.putInt(h.flags);
-        b.putInt(SECTIONS);
+        int sections = sections(h.version);
+        b.putInt(sections);
         for (Section s : Section.values()) {
+            if (s.ordinal() >= sections) {
+                break;
+            }
             b.putInt(s.id);
             b.putInt(h.crc[s.ordinal()]);
             b.putLong(h.offset[s.ordinal()]);
@@ -110,9 +133,9 @@ final class BankLayout {
             throw new CorruptMemoryBankException(file, "header", "truncated: the file is " + actualSize + " bytes");
         }
         int version = b.getInt(8);
-        if (version != VERSION) {
+        if (version != VERSION_1 && version != VERSION_2) {
             throw new CorruptMemoryBankException(file, "header", "format version " + version
-                    + " is not supported: expected " + VERSION + ", found " + version
+                    + " is not supported: expected " + VERSION_1 + " or " + VERSION_2 + ", found " + version
                     + " (a newer decap may read it)");
         }
         if (read < HEADER_SIZE) {
@@ -144,17 +167,25 @@ final class BankLayout {
             bad = "dimension " + h.dimension + " is out of range (1 to " + MAX_DIMENSION + ")";
         } else if (h.type == null) {
             bad = "unknown vector type code " + typeCode;
+        } else if (version < versionFor(h.type)) {
+            bad = "vector type " + h.type.id() + " needs format version " + versionFor(h.type) + ", found version "
+                    + version;
         } else if (h.count <= 0 || h.count > Integer.MAX_VALUE - 1) {
             bad = "entry count " + h.count + " is out of range (1 to " + (Integer.MAX_VALUE - 1) + ")";
         } else if ((h.flags & ~FLAG_METADATA) != 0) {
             bad = "unknown flags " + hex(h.flags);
-        } else if (sections != SECTIONS) {
-            bad = "section count expected " + SECTIONS + ", found " + sections;
+        } else if (sections != sections(version)) {
+            bad = "section count expected " + sections(version) + ", found " + sections;
         }
         if (bad != null) {
             throw new CorruptMemoryBankException(file, "header", bad);
         }
         for (Section s : Section.values()) {
+            if (s.ordinal() >= sections) {
+                // version 1: no row scales; the empty section sits at the end of the file
+                h.offset[s.ordinal()] = -1;
+                break;
+            }
             int at = SECTION_TABLE + s.ordinal() * SECTION_ENTRY;
             int id = b.getInt(at);
             if (id != s.id) {
@@ -171,6 +202,7 @@ final class BankLayout {
 
     private static void checkGeometry(Path file, Header h, long actualSize) {
         long rowBytes = (long) h.dimension * h.type.bytesPerComponent();
+        int sections = sections(h.version);
         long[] expectedLength = new long[SECTIONS];
         expectedLength[Section.VECTORS.ordinal()] = h.count * rowBytes;
         expectedLength[Section.ENCODER.ordinal()] = -1;
@@ -178,8 +210,14 @@ final class BankLayout {
         expectedLength[Section.CAPTIONS.ordinal()] = -1;
         expectedLength[Section.METADATA_OFFSETS.ordinal()] = h.hasMetadata() ? (h.count + 1) * 8 : 0;
         expectedLength[Section.METADATA.ordinal()] = h.hasMetadata() ? -1 : 0;
+        expectedLength[Section.ROW_SCALES.ordinal()] = h.type == VectorType.INT8 ? h.count * 4 : 0;
         long expectedOffset = HEADER_SIZE;
         for (Section s : Section.values()) {
+            if (s.ordinal() >= sections) {
+                h.offset[s.ordinal()] = expectedOffset;
+                h.length[s.ordinal()] = 0;
+                break;
+            }
             long off = h.offset[s.ordinal()];
             long len = h.length[s.ordinal()];
             if (off != expectedOffset) {

@@ -4,6 +4,9 @@ import dev.decap.spi.Arguments;
 import dev.decap.ClosedException;
 import dev.decap.InvalidInputException;
 import dev.decap.internal.Half;
+import dev.decap.internal.Int8Rows;
+import dev.decap.internal.kernels.RowBlock;
+import dev.decap.internal.kernels.RowSource;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.file.BankLayout.Header;
@@ -13,6 +16,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
@@ -35,12 +39,12 @@ import java.util.zip.CRC32C;
  * {@link #openVerified} does both. Reading a bank that fails {@code verify} is refused where it is detected; use
  * {@code openVerified} (as the CLI does) to be sure nothing corrupt is read.
  *
- * <p>fp16 banks are converted to float block by block inside {@link #scan}, into a buffer of at most
+ * <p>fp16 and int8 banks are converted to float block by block inside {@link #scan}, into a buffer of at most
  * {@value #MAX_BLOCK_ROWS} rows per call. Immutable and safe for any number of concurrent readers. {@link #close()}
  * is idempotent; afterwards every method throws {@link ClosedException} (the mappings themselves are released by
  * the garbage collector, as Java 17 offers no explicit unmapping).
  */
-public final class MemoryBankFile implements MemoryBank, AutoCloseable {
+public final class MemoryBankFile implements MemoryBank, AutoCloseable, RowSource {
     /** Most rows one {@link #scan} block holds; larger requests get several blocks. */
     public static final int MAX_BLOCK_ROWS = 1024;
     /** Bytes per mapping of the bulk sections (row-aligned for the vectors). */
@@ -58,6 +62,11 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
     private final MappedRegion vectors;
     private final FloatBuffer[] floatViews;
     private final ShortBuffer[] shortViews;
+    /** fp16 and int8 banks whose rows are whole ints: the vectors as little-endian ints, or null. */
+    private final IntBuffer[] intViews;
+    /** int8 banks: the row scales section (empty otherwise). */
+    private final MappedRegion rowScales;
+    private final FloatBuffer[] scaleViews;
     private final MappedRegion captionOffsets;
     private final MappedRegion captions;
     private final MappedRegion metadataOffsets;
@@ -78,13 +87,22 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         this.vectors = region(Section.VECTORS, rowsPerMap * rowBytes);
         floatViews = new FloatBuffer[vectors.maps()];
         shortViews = new ShortBuffer[vectors.maps()];
+        intViews = rowBytes % 4 == 0 && type != VectorType.FP32 ? new IntBuffer[vectors.maps()] : null;
         for (int i = 0; i < vectors.maps(); i++) {
             MappedByteBuffer m = vectors.map(i);
             if (type == VectorType.FP32) {
                 floatViews[i] = m.asFloatBuffer();
-            } else {
+            } else if (type == VectorType.FP16) {
                 shortViews[i] = m.asShortBuffer();
             }
+            if (intViews != null) {
+                intViews[i] = m.asIntBuffer();
+            }
+        }
+        this.rowScales = region(Section.ROW_SCALES, mapChunk / 4 * 4);
+        this.scaleViews = new FloatBuffer[rowScales.maps()];
+        for (int i = 0; i < scaleViews.length; i++) {
+            scaleViews[i] = rowScales.map(i).asFloatBuffer();
         }
         this.captionOffsets = region(Section.CAPTION_OFFSETS, mapChunk);
         this.captions = region(Section.CAPTIONS, mapChunk);
@@ -315,14 +333,52 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         checkOpen();
         checkIndex(index);
         float[] out = new float[dimension];
-        load(index, 1, out, new short[type == VectorType.FP16 ? dimension : 0]);
+        load(index, 1, out, scratch(1));
         return out;
     }
 
-    /** Copies the stored bytes of row {@code index} (as written: little-endian fp32 or fp16). */
+    /**
+     * Copies the stored bytes of row {@code index} (as written: little-endian fp32 or fp16; for int8 the
+     * {@code dimension} components followed by the row's little-endian f32 scale).
+     */
     void rawRow(int index, byte[] dst) {
         checkOpen();
         vectors.get((long) index * rowBytes, dst, 0, rowBytes);
+        if (type == VectorType.INT8) {
+            rowScales.get(4L * index, dst, rowBytes, 4);
+        }
+    }
+
+    /** The scales of int8 rows {@code first .. first + rows} into {@code dst[0 .. rows)}. */
+    private void scales(int first, int rows, float[] dst) {
+        long chunk = rowScales.chunk();
+        for (int done = 0; done < rows; ) {
+            long pos = 4L * (first + done);
+            int m = (int) (pos / chunk);
+            int at = (int) (pos - m * chunk);
+            int n = Math.min(rows - done, (rowScales.map(m).limit() - at) / 4);
+            rowScales.map(m).slice(at, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, done, n);
+            done += n;
+        }
+    }
+
+    /** Scratch for {@link #load} of {@code rows} rows: halves for fp16, bytes and scales for int8. */
+    private Object scratch(int rows) {
+        return switch (type) {
+            case FP32 -> null;
+            case FP16 -> new short[rows * dimension];
+            case INT8 -> new Int8Scratch(rows, dimension);
+        };
+    }
+
+    private static final class Int8Scratch {
+        final byte[] bytes;
+        final float[] scales;
+
+        Int8Scratch(int rows, int dimension) {
+            bytes = new byte[rows * dimension];
+            scales = new float[rows];
+        }
     }
 
     @Override
@@ -338,27 +394,79 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
         MemoryBank.checkScan(this, fromIndex, toIndex, blockRows);
         int cap = Math.min(Math.min(blockRows, MAX_BLOCK_ROWS), Math.max(1, toIndex - fromIndex));
         float[] block = new float[cap * dimension];
-        short[] halves = new short[type == VectorType.FP16 ? cap * dimension : 0];
+        Object scratch = scratch(cap);
         for (int start = fromIndex; start < toIndex; ) {
             // blocks never straddle two mappings
             long mapEnd = (start / rowsPerMap + 1) * rowsPerMap;
             int rows = (int) Math.min(Math.min(cap, toIndex - start), mapEnd - start);
-            load(start, rows, block, halves);
+            load(start, rows, block, scratch);
             consumer.accept(start, rows, block, 0);
             start += rows;
         }
     }
 
+    /**
+     * Decodes rows for projection decoding straight from the mapping (not API: see {@link RowSource}): fp32 rows
+     * are copied, fp16 and int8 rows converted with vectorisable integer code when the dimension allows it
+     * (fp16: even; int8: a multiple of 4), exactly in every case. Blocks never straddle two mappings.
+     */
+    @Override
+    public int decode(int first, int to, RowBlock block) {
+        checkOpen();
+        if (first < 0 || to > size || first >= to) {
+            throw new InvalidInputException("rows [" + first + ", " + to + ") are outside the bank's entries [0, "
+                    + size + ")");
+        }
+        int m = (int) (first / rowsPerMap);
+        long mapEnd = (m + 1) * rowsPerMap;
+        int rows = (int) Math.min(Math.min(block.capacity(), to - first), mapEnd - first);
+        long inMap = first - m * rowsPerMap;
+        int d = dimension;
+        switch (type) {
+            case FP32 -> block.readFloats(first, rows, floatViews[m], (int) (inMap * d));
+            case FP16 -> {
+                if (intViews != null) {
+                    block.readHalfPairs(first, rows, intViews[m], (int) (inMap * d / 2));
+                } else {
+                    block.readHalves(first, rows, shortViews[m], (int) (inMap * d));
+                }
+            }
+            case INT8 -> {
+                long pos = 4L * first;
+                int sm = (int) (pos / rowScales.chunk());
+                int sAt = (int) (pos - sm * rowScales.chunk()) / 4;
+                // the scales of these rows may cross a mapping of the scales region: then take fewer rows
+                rows = Math.min(rows, (rowScales.map(sm).limit() / 4) - sAt);
+                FloatBuffer scales = scaleViews[sm];
+                if (intViews != null) {
+                    block.readInt8Quads(first, rows, intViews[m], (int) (inMap * d / 4), scales, sAt);
+                } else {
+                    block.readInt8(first, rows, vectors.map(m), (int) (inMap * d), scales, sAt);
+                }
+            }
+            default -> throw new AssertionError(type);
+        }
+        return rows;
+    }
+
     /** Loads {@code rows} rows from {@code first} (within one mapping) into {@code out} as floats. */
-    private void load(int first, int rows, float[] out, short[] halves) {
+    private void load(int first, int rows, float[] out, Object scratch) {
         int m = (int) (first / rowsPerMap);
         int at = (int) ((first - m * rowsPerMap) * dimension);
         int n = rows * dimension;
         if (type == VectorType.FP32) {
             floatViews[m].get(at, out, 0, n);
-        } else {
+        } else if (type == VectorType.FP16) {
+            short[] halves = (short[]) scratch;
             shortViews[m].get(at, halves, 0, n);
             Half.toFloats(halves, 0, out, 0, n);
+        } else {
+            Int8Scratch s = (Int8Scratch) scratch;
+            vectors.map(m).get(at, s.bytes, 0, n);
+            scales(first, rows, s.scales);
+            for (int r = 0; r < rows; r++) {
+                Int8Rows.dequantize(s.bytes, r * dimension, s.scales[r], out, r * dimension, dimension);
+            }
         }
     }
 
@@ -380,6 +488,7 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
                 case CAPTIONS -> captions;
                 case METADATA_OFFSETS -> metadataOffsets;
                 case METADATA -> metadata;
+                case ROW_SCALES -> rowScales;
                 case ENCODER -> throw new AssertionError();
             };
             int crc = crc(r);
@@ -413,8 +522,11 @@ public final class MemoryBankFile implements MemoryBank, AutoCloseable {
             }
         }
         MessageDigest vectorDigest = BankLayout.sha256();
-        for (int i = 0; i < vectors.maps(); i++) {
-            vectorDigest.update(vectors.map(i).duplicate());
+        for (MappedRegion r : new MappedRegion[] {vectors, rowScales}) {
+            // the row scales (int8 only, else empty) are hashed after the vectors: together they are the rows
+            for (int i = 0; i < r.maps(); i++) {
+                vectorDigest.update(r.map(i).duplicate());
+            }
         }
         byte[] content = BankLayout.contentSha256(dimension, type, size, captionStream.digest(),
                 vectorDigest.digest());

@@ -6,6 +6,7 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.internal.Half;
+import dev.decap.internal.Int8Rows;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.file.BankLayout.Header;
 import dev.decap.memory.file.BankLayout.Section;
@@ -77,6 +78,9 @@ public final class MemoryBankWriter implements AutoCloseable {
     private long metadataWritten;
     private long[] captionOffsets = new long[1024];
     private long[] metadataOffsets = new long[1024];
+    /** int8 banks: the scale of each row written so far (the row scales section, written at commit). */
+    private float[] rowScales;
+    private byte[] quantized;
     private int count;
     private boolean hasMetadata;
     private final CRC32C vectorsCrc = new CRC32C();
@@ -100,6 +104,10 @@ public final class MemoryBankWriter implements AutoCloseable {
         this.encoder = b.encoder;
         this.opener = b.opener;
         this.seen = b.dedupe ? new HashSet<>() : null;
+        if (type == VectorType.INT8) {
+            rowScales = new float[1024];
+            quantized = new byte[dimension];
+        }
         try {
             main = opener.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     StandardOpenOption.READ);
@@ -157,7 +165,7 @@ public final class MemoryBankWriter implements AutoCloseable {
 
     /**
      * Adds an entry. The caption is normalised; the embedding is copied and normalised (then rounded to fp16 for
-     * an fp16 bank).
+     * an fp16 bank, or quantised to int8 with a row scale for an int8 bank).
      *
      * @param metadata optional per-entry string (an id, or JSON), stored as UTF-8; null for none
      * @return true if written, false if skipped as a duplicate of an earlier caption
@@ -240,7 +248,7 @@ public final class MemoryBankWriter implements AutoCloseable {
         if (text.isEmpty() || (seen != null && !seen.add(text))) {
             return false; // a bank file's captions are never empty; a duplicate is skipped as add() would
         }
-        byte[] row = new byte[dimension * type.bytesPerComponent()];
+        byte[] row = new byte[(int) type.rowBytes(dimension)];
         file.rawRow(i, row);
         try {
             putRaw(row);
@@ -266,6 +274,7 @@ public final class MemoryBankWriter implements AutoCloseable {
                     + output);
         }
         Header h = new Header();
+        h.version = BankLayout.versionFor(type);
         h.dimension = dimension;
         h.type = type;
         h.count = count;
@@ -303,6 +312,18 @@ public final class MemoryBankWriter implements AutoCloseable {
                 pos = section(h, Section.METADATA_OFFSETS, pos, 0, 0);
                 pos = section(h, Section.METADATA, pos, 0, 0);
             }
+            stage = "row scales";
+            if (type == VectorType.INT8) {
+                ByteBuffer scales = ByteBuffer.allocate(4 * count).order(ByteOrder.LITTLE_ENDIAN);
+                scales.asFloatBuffer().put(rowScales, 0, count);
+                // the content hash covers the scales with the vectors: together they are the stored rows
+                vectorsDigest.update(scales.array());
+                crc = BankLayout.crc(scales.array(), 0, 4 * count);
+                writeFully(main, scales, pos);
+                pos = section(h, Section.ROW_SCALES, pos, 4L * count, crc);
+            } else {
+                pos = section(h, Section.ROW_SCALES, pos, 0, 0);
+            }
             h.fileLength = pos;
             h.contentSha256 = BankLayout.contentSha256(dimension, type, count, captionStreamDigest.digest(),
                     vectorsDigest.digest());
@@ -338,7 +359,7 @@ public final class MemoryBankWriter implements AutoCloseable {
         } finally {
             closeQuietly();
         }
-        return new BankInfo(output, BankLayout.VERSION, count, dimension, type, encoder,
+        return new BankInfo(output, h.version, count, dimension, type, encoder,
                 BankLayout.hex(h.contentSha256), hasMetadata, h.fileLength);
     }
 
@@ -366,6 +387,12 @@ public final class MemoryBankWriter implements AutoCloseable {
             for (float x : unit) {
                 b.putFloat(x);
             }
+        } else if (type == VectorType.INT8) {
+            // a unit vector's largest component becomes ±127, so the row is never zero
+            float scale = Int8Rows.quantize(unit, quantized, 0);
+            b.put(quantized);
+            growScales();
+            rowScales[count] = scale;
         } else {
             boolean zero = true;
             for (float x : unit) {
@@ -385,7 +412,20 @@ public final class MemoryBankWriter implements AutoCloseable {
         if (vectorBuffer.remaining() < row.length) {
             flushVectors();
         }
-        vectorBuffer.put(row);
+        if (type == VectorType.INT8) {
+            // the raw int8 row is its components followed by its little-endian scale
+            vectorBuffer.put(row, 0, dimension);
+            growScales();
+            rowScales[count] = ByteBuffer.wrap(row, dimension, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+        } else {
+            vectorBuffer.put(row);
+        }
+    }
+
+    private void growScales() {
+        if (count >= rowScales.length) {
+            rowScales = Arrays.copyOf(rowScales, (int) Math.min(Integer.MAX_VALUE - 8L, rowScales.length * 2L));
+        }
     }
 
     private void update(ByteBuffer b) {

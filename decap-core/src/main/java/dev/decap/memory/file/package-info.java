@@ -6,7 +6,7 @@
  *   <li>{@link dev.decap.memory.file.MemoryBankWriter} writes a bank atomically (temporary file, fsync, rename),
  *       normalising and deduplicating captions and normalising embeddings; {@link dev.decap.memory.file.MemoryBanks}
  *       merges, appends and splits banks.</li>
- *   <li>{@link dev.decap.memory.file.MemoryBankFile} reads one through read-only mappings (fp32 or fp16), implements
+ *   <li>{@link dev.decap.memory.file.MemoryBankFile} reads one through read-only mappings (fp32, fp16 or int8), implements
  *       {@link dev.decap.memory.MemoryBank}, and verifies every checksum on request.</li>
  *   <li>{@link dev.decap.memory.file.MemoryBankBuild} encodes a {@link dev.decap.memory.file.Corpus} (text lines, COCO
  *       captions JSON, JSON Lines) into a bank, resumably, reporting {@link dev.decap.memory.file.BuildProgress}.</li>

@@ -89,8 +89,9 @@ public final class MemoryCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "BANK", description = "Bank file to write.")
         Path out;
 
-        @Option(names = "--dtype", paramLabel = "fp32|fp16", defaultValue = "fp32",
-                description = "Stored precision (default: ${DEFAULT-VALUE}); fp16 halves the size.")
+        @Option(names = "--dtype", paramLabel = "fp32|fp16|int8", defaultValue = "fp32",
+                description = "Stored precision (default: ${DEFAULT-VALUE}); fp16 halves the size, int8 (one scale "
+                        + "per row) quarters it.")
         String dtype;
 
         @Option(names = "--resume", description = "Continue an interrupted build from BANK.partial/ (starts one "
@@ -121,7 +122,7 @@ public final class MemoryCommand implements Runnable {
             try {
                 type = VectorType.parse(dtype);
             } catch (RuntimeException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--dtype must be fp32 or fp16, found "
+                throw new CommandLine.ParameterException(spec.commandLine(), "--dtype must be fp32, fp16 or int8, found "
                         + dtype);
             }
             PrintWriter err = spec.commandLine().getErr();

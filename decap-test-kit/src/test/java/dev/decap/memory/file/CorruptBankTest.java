@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 class CorruptBankTest {
     private static final Set<String> SECTIONS = Set.of("header", "vectors", "encoder", "caption offsets",
-            "captions", "metadata offsets", "metadata", "content_sha256");
+            "captions", "metadata offsets", "metadata", "row scales", "content_sha256");
 
     @TempDir
     Path dir;
@@ -61,9 +61,11 @@ class CorruptBankTest {
             Path good = smallBank(type);
             byte[] original = Files.readAllBytes(good);
             Path bad = dir.resolve("flipped.dmb");
+            int tableEnd = BankLayout.SECTION_TABLE + BankLayout.SECTION_ENTRY
+                    * BankLayout.sections(BankLayout.versionFor(type));
             for (int pos = 0; pos < original.length; pos++) {
                 // the header's zero padding (one CRC covers it) is sampled; every other byte is flipped
-                boolean padding = pos >= 224 && pos < BankLayout.HEADER_CRC_OFFSET;
+                boolean padding = pos >= tableEnd && pos < BankLayout.HEADER_CRC_OFFSET;
                 if (padding && pos % 61 != 0) {
                     continue;
                 }
@@ -125,10 +127,11 @@ class CorruptBankTest {
         CorruptMemoryBankException e = assertThrows(CorruptMemoryBankException.class, () -> MemoryBankFile.open(bad));
         assertTrue(e.getMessage().contains("not a decap memory bank"), e.getMessage());
         byte[] version = bytes.clone();
-        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
         Files.write(bad, version);
         e = assertThrows(CorruptMemoryBankException.class, () -> MemoryBankFile.open(bad));
-        assertTrue(e.getMessage().contains("format version 2 is not supported: expected 1, found 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("format version 3 is not supported: expected 1 or 2, found 3"),
+                e.getMessage());
         Files.writeString(bad, "caption one\ncaption two\n");
         e = assertThrows(CorruptMemoryBankException.class, () -> MemoryBankFile.open(bad));
         assertEquals("header", e.section());
