@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """Quantized decap bundles: weight-only block-quantized decoder and image tower (ONNX Runtime contrib operators).
 
-    /usr/bin/python3 tools/quantize_bundle.py IN OUT [--decoder int8|int4|fp16] [--image int8|fp16]
-                                              [--block-size 32] [--accuracy-level 4] [--as-variants]
-                                              [--check] [--report FILE]
+    /usr/bin/python3 tools/quantize_bundle.py IN OUT [--decoder int8|int4|fp16] [--image int8|int4|fp16]
+                                              [--block-size 32] [--accuracy-level 4] [--tied-bits 4|8]
+                                              [--exclude REGEX] [--as-variants] [--check] [--report FILE]
 
 Reads the bundle IN and writes the bundle OUT (a new directory, or IN itself with --as-variants):
 
-* ``--decoder int8|int4``: every decoder MatMul/Gemm with a constant weight (attention and MLP projections,
-  ``clip_project``, the tied LM head ``Gemm(h, wte, transB=1)``) becomes ``com.microsoft::MatMulNBits`` (symmetric,
-  one float32 scale per ``--block-size`` input values of each output); the token embedding ``Gather(wte, ids)``
-  becomes ``GatherBlockQuantized`` on the same codes and scales, so no float32 table remains.
+* ``--decoder int8|int4``: every decoder MatMul/Gemm with a constant weight (attention and MLP projections, the
+  tied LM head ``Gemm(h, wte, transB=1)``) becomes ``com.microsoft::MatMulNBits`` (symmetric, one float32 scale per
+  ``--block-size`` input values of each output); the token embedding ``Gather(wte, ids)`` becomes
+  ``GatherBlockQuantized`` on the same codes and scales, so no float32 table remains. The prefix projection
+  ``clip_project`` stays float32 unless ``--exclude ''`` (see DECODER_EXCLUDE); ``--tied-bits 8`` keeps the tied
+  table at 8 bits under ``--decoder int4``. ``--accuracy-level 4`` (default) lets ONNX Runtime quantize the
+  activations to int8 per block (its fast CPU kernels; with 0 the int8 kernel of ORT 1.24 is ~50x slower).
   ``--decoder fp16``: the weights are stored as float16 and cast back to float32 in the graph.
 * ``--image int8|int4|fp16``: the same for the image tower's MatMul/Gemm weights (``Conv`` stays float32).
 * Other files (text tower, vocabulary, vocab map) are copied unchanged.
@@ -45,6 +48,10 @@ from decap_tools import bundle  # noqa: E402
 from decap_tools.quantize import PRECISIONS, quantize_graph  # noqa: E402
 
 COMPONENTS = {"decoder": "decoder", "image": "image_encoder"}
+MODEL_KEYS = ("decoder", "image_encoder", "text_encoder")   # the files that have a precision
+# clip_project maps the prefix into the decoder (one small Gemm, 1.5 MB of 267 at full size): the most sensitive
+# matrix by far (on the miniature model, quantizing it alone to int4 changed 45 % of greedy captions)
+DECODER_EXCLUDE = "clip_project"
 
 
 def log(msg: str) -> None:
@@ -61,10 +68,12 @@ def variant_path(default_path: str, precision: str) -> str:
     return str(p.with_name(f"{p.stem}-{precision}{p.suffix}")).replace(os.sep, "/")
 
 
-def quantize_file(src: Path, dst: Path, precision: str, block_size: int, accuracy_level: int) -> dict:
+def quantize_file(src: Path, dst: Path, precision: str, block_size: int, accuracy_level: int,
+                  tied_bits=None, exclude=None) -> dict:
     t0 = time.perf_counter()
     model = onnx.load(str(src))
-    report = quantize_graph(model, precision, block_size=block_size, accuracy_level=accuracy_level)
+    report = quantize_graph(model, precision, block_size=block_size, accuracy_level=accuracy_level,
+                            tied_bits=tied_bits, exclude=exclude)
     tmp = dst.with_name(dst.name + ".tmp")
     onnx.save(model, str(tmp))
     os.replace(tmp, dst)
@@ -84,6 +93,12 @@ def main(argv=None) -> int:
     ap.add_argument("--block-size", type=int, default=32, help="values per scale along K (power of 2, >= 16)")
     ap.add_argument("--accuracy-level", type=int, default=4, choices=(0, 1, 2, 3, 4),
                     help="MatMulNBits accuracy_level: 4 = int8 compute (default), 0 = float32 compute")
+    ap.add_argument("--tied-bits", type=int, choices=(4, 8),
+                    help="bits of the decoder's tied embedding / LM head when they should differ from --decoder's "
+                         "(e.g. --decoder int4 --tied-bits 8)")
+    ap.add_argument("--exclude", metavar="REGEX",
+                    help="nodes whose name matches stay float32 (default: the decoder's prefix projection, "
+                         f"{DECODER_EXCLUDE!r}; '' quantizes everything)")
     ap.add_argument("--as-variants", action="store_true",
                     help="keep IN's files as defaults and add the quantized files as variants")
     ap.add_argument("--check", action="store_true", help="compare with float32 in ONNX Runtime Java")
@@ -117,7 +132,7 @@ def main(argv=None) -> int:
             for rel in [entry["path"]] + [v["path"] for v in entry.get("variants", {}).values()]:
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src / rel, out / rel)
-        new_files[key] = {**entry, "precision": default_precision}
+        new_files[key] = {**entry, "precision": default_precision} if key in MODEL_KEYS else dict(entry)
 
     for key, precision in jobs.items():
         entry = files[key]
@@ -125,7 +140,9 @@ def main(argv=None) -> int:
             ap.error(f"files.{key} of {src} is {entry['precision']}, not fp32; quantize from a float32 bundle")
         rel = variant_path(entry["path"], precision) if args.as_variants else entry["path"]
         report["files"][key] = quantize_file(src / entry["path"], out / rel, precision, args.block_size,
-                                             args.accuracy_level)
+                                             args.accuracy_level, args.tied_bits if key == "decoder" else None,
+                                             DECODER_EXCLUDE if args.exclude is None and key == "decoder"
+                                             else args.exclude)
         new_entry = file_entry(out, rel, precision)
         if args.as_variants:
             variants = dict(new_files[key].get("variants", {}))
@@ -140,12 +157,11 @@ def main(argv=None) -> int:
 
     manifest = dict(manifest)
     manifest["files"] = new_files
-    note = (f" Quantized by tools/quantize_bundle.py ({', '.join(f'{k} {p}' for k, p in jobs.items())}, "
-            f"block {args.block_size}).")
-    if args.as_variants:
-        manifest["description"] = manifest.get("description", "") + note.replace("Quantized", "Variants quantized")
-    else:
-        manifest["description"] = manifest.get("description", "") + note
+    what = ", ".join(f"{k} {p}" for k, p in jobs.items())
+    note = f"{'Variants' if args.as_variants else 'Quantized'}: {what} (tools/quantize_bundle.py, block " \
+           f"{args.block_size}, accuracy level {args.accuracy_level})."
+    manifest["description"] = (manifest.get("description", "").rstrip(". ") + ". " + note).lstrip(". ")
+    if not args.as_variants:
         manifest["created_by"] = report["command"] + " (from: " + manifest.get("created_by", "?") + ")"
         manifest["name"] = manifest.get("name", "bundle") + "-" + "-".join(f"{p}" for p in jobs.values())
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".manifest-", suffix=".json")

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+import re
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -170,7 +172,8 @@ def _initializer_bytes(graph) -> int:
 
 
 def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32, accuracy_level: int = 4,
-                   min_elements: int = 4096, quantize_gather: bool = True) -> QuantizeReport:
+                   min_elements: int = 4096, quantize_gather: bool = True,
+                   tied_bits: Optional[int] = None, exclude: Optional[str] = None) -> QuantizeReport:
     """Rewrites ``model`` in place for ``precision`` (``int8``, ``int4``, ``fp16``; ``fp32`` changes nothing).
 
     int8/int4: every ``MatMul`` whose second input is a float32 2-D initializer ``[K, N]`` and every ``Gemm`` with
@@ -180,6 +183,9 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
     ``min_elements`` values. A ``Gather`` on axis 0 of an initializer whose table is also quantized as a transposed
     (``transB=1``) weight of the same precision becomes ``GatherBlockQuantized`` on the same codes and scales
     (``quantize_gather``); other gathers, ``Conv`` and small weights stay float32 (listed in the report).
+    ``tied_bits`` (4 or 8; default: the precision's) quantizes a table that a ``Gather`` also reads (the tied
+    embedding / LM head) with other bits than the rest, e.g. int4 projections with an int8 head. ``exclude``: a
+    regular expression; nodes whose name it matches (``re.search``) stay float32 (ORT's ``nodes_to_exclude``).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {PRECISIONS}, found {precision!r}")
@@ -196,10 +202,9 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
     bits = 8 if precision == "int8" else 4
     report.bits = bits
     inits: Dict[str, onnx.TensorProto] = {t.name: t for t in g.initializer}
-    consumers: Dict[str, int] = {}
-    for node in g.node:
-        for i in node.input:
-            consumers[i] = consumers.get(i, 0) + 1
+    gathered = {n.input[0] for n in g.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
+    if tied_bits not in (None, 4, 8):
+        raise ValueError(f"tied_bits: expected 4 or 8, found {tied_bits}")
     quantized: Dict[Tuple[str, bool], Tuple[str, str, QuantizedMatrix]] = {}   # (weight, transposed) -> names
     new_nodes = []
     new_inits: List[onnx.TensorProto] = []
@@ -208,9 +213,10 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
         key = (name, transposed)
         if key not in quantized:
             w = numpy_helper.to_array(inits[name]).astype(np.float32)
-            q = quantize_matrix(w.T if transposed else w, bits, block_size)
+            b = tied_bits if tied_bits is not None and name in gathered else bits
+            q = quantize_matrix(w.T if transposed else w, b, block_size)
             stem = _unique_stem(name, {t.name for t in g.initializer} | {t.name for t in new_inits})
-            b_name, s_name = f"{stem}_Q{bits}", f"{stem}_scales"
+            b_name, s_name = f"{stem}_Q{b}", f"{stem}_scales"
             new_inits.append(numpy_helper.from_array(q.packed, b_name))
             new_inits.append(numpy_helper.from_array(q.scales, s_name))
             quantized[key] = (b_name, s_name, q)
@@ -222,7 +228,13 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
             return False
         return int(np.prod(t.dims)) >= min_elements
 
+    excluded = re.compile(exclude) if exclude else None
     for node in g.node:
+        if excluded is not None and excluded.search(node.name):
+            new_nodes.append(node)
+            if node.op_type in ("MatMul", "Gemm", "Gather") and any(i in inits for i in node.input):
+                report.kept.append({"node": node.name, "op": node.op_type, "excluded": True})
+            continue
         if node.op_type == "MatMul" and node.domain in ("", "ai.onnx") and len(node.input) == 2 \
                 and eligible(node.input[1]) and inits[node.input[1]].dims[0] % 16 == 0:
             b_name, s_name, q = quantized_weight(node.input[1], False)
