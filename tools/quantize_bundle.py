@@ -45,7 +45,7 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 
 from decap_tools import bundle  # noqa: E402
-from decap_tools.quantize import PRECISIONS, quantize_graph  # noqa: E402
+from decap_tools.quantize import PRECISIONS, quantize_graph, streamed_bytes  # noqa: E402
 
 COMPONENTS = {"decoder": "decoder", "image": "image_encoder"}
 MODEL_KEYS = ("decoder", "image_encoder", "text_encoder")   # the files that have a precision
@@ -78,7 +78,9 @@ def quantize_file(src: Path, dst: Path, precision: str, block_size: int, accurac
     onnx.save(model, str(tmp))
     os.replace(tmp, dst)
     out = {**report.to_dict(), "file": dst.name, "file_bytes": dst.stat().st_size,
-           "source_bytes": src.stat().st_size, "seconds": round(time.perf_counter() - t0, 1)}
+           "source_bytes": src.stat().st_size, "streamed_bytes_per_run": streamed_bytes(model),
+           "source_streamed_bytes_per_run": streamed_bytes(onnx.load(str(src))),
+           "seconds": round(time.perf_counter() - t0, 1)}
     log(f"{src.name} -> {dst.name} ({precision}): {out['replaced']} nodes quantized, "
         f"{out['source_bytes'] / 1e6:.1f} MB -> {out['file_bytes'] / 1e6:.1f} MB in {out['seconds']} s")
     return out

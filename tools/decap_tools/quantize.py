@@ -299,6 +299,30 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
     return report
 
 
+def streamed_bytes(model: onnx.ModelProto) -> int:
+    """Weight bytes one run of the graph reads: every initializer a node consumes, counted once, except the tables
+    of ``Gather`` / ``GatherBlockQuantized`` on axis 0, of which one row per index is read (counted as one row;
+    a table also read whole by another node, e.g. the tied LM head, counts whole)."""
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    whole, rows = set(), {}
+    for node in g.node:
+        for pos, name in enumerate(node.input):
+            if name not in inits:
+                continue
+            if node.op_type in ("Gather", "GatherBlockQuantized") and pos == 0 and _attr(node, "axis", 0) == 0:
+                rows[name] = node
+            elif node.op_type == "GatherBlockQuantized" and pos == 2:
+                rows[name] = node
+            else:
+                whole.add(name)
+    total = sum(numpy_helper.to_array(inits[n]).nbytes for n in whole)
+    for name in set(rows) - whole:
+        a = numpy_helper.to_array(inits[name])
+        total += a.nbytes // max(1, a.shape[0])
+    return int(total)
+
+
 def _matmul_nbits(name, a, b_name, s_name, bias, out, q: QuantizedMatrix, accuracy_level: int):
     inputs = [a, b_name, s_name]
     if bias is not None:

@@ -191,6 +191,7 @@ public final class QuantizedBenchmark {
                 col[rep - 1] = times[rep][step];
             }
             out.put("step_" + step, Math.round(median(col) * 1000) / 1000.0);
+            out.put("step_" + step + "_min", Math.round(Arrays.stream(col).min().orElseThrow() * 1000) / 1000.0);
         }
     }
 
