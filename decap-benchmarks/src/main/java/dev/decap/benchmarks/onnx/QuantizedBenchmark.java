@@ -114,15 +114,27 @@ public final class QuantizedBenchmark {
                     refLogits = firstLogits;
                 } else {
                     int same = 0;
+                    int firstSame = 0;
+                    double leading = 0;
                     double minCos = 1;
                     double sumCos = 0;
                     for (int i = 0; i < tokens.size(); i++) {
-                        same += Arrays.equals(tokens.get(i), refTokens.get(i)) ? 1 : 0;
+                        int[] a = tokens.get(i);
+                        int[] b = refTokens.get(i);
+                        same += Arrays.equals(a, b) ? 1 : 0;
+                        firstSame += a.length > 0 && b.length > 0 && a[0] == b[0] ? 1 : 0;
+                        int k = 0;
+                        while (k < Math.min(a.length, b.length) && a[k] == b[k]) {
+                            k++;
+                        }
+                        leading += (double) k / b.length;
                         double c = cosine(firstLogits.get(i), refLogits.get(i));
                         minCos = Math.min(minCos, c);
                         sumCos += c;
                     }
                     row.put("greedy_identical_to_reference", (double) same / tokens.size());
+                    row.put("first_token_identical", (double) firstSame / tokens.size());
+                    row.put("share_of_tokens_before_first_difference", leading / tokens.size());
                     row.put("step1_logits_cosine_mean", sumCos / tokens.size());
                     row.put("step1_logits_cosine_min", minCos);
                 }
