@@ -379,27 +379,66 @@ def _drop_unused_initializers(g) -> None:
 
 
 def _to_fp16(model: onnx.ModelProto, min_elements: int, report: QuantizeReport) -> None:
+    """float16 weights read as float16: ``MatMul(A, W)`` becomes ``Cast(MatMul(Cast(A, fp16), W16), fp32)``, a
+    ``Gemm`` the same (``transB`` through a ``Transpose`` of the constant, which ONNX Runtime folds at load; ``C``
+    added in float32 after), ``Gather(W, ids)`` gathers float16 rows and casts them; any other consumer gets
+    ``Cast(W16, fp32)`` (folded at load, so it reads float32)."""
     g = model.graph
-    casts = []
+    half_names: Dict[str, str] = {}
     new_inits = []
-    renamed = {}
     for t in g.initializer:
         if t.data_type == TensorProto.FLOAT and int(np.prod(t.dims)) >= min_elements:
             a = numpy_helper.to_array(t)
             half = a.astype(np.float16)
             if not np.all(np.isfinite(half[np.isfinite(a)])):
                 raise ValueError(f"initializer {t.name} overflows float16 (max |w| = {np.abs(a).max()})")
-            h_name = t.name + "_fp16"
-            new_inits.append(numpy_helper.from_array(half, h_name))
-            casts.append(helper.make_node("Cast", [h_name], [t.name], name=t.name + "_to_fp32",
-                                          to=TensorProto.FLOAT))
-            renamed[t.name] = h_name
+            half_names[t.name] = t.name + "_fp16"
+            new_inits.append(numpy_helper.from_array(half, half_names[t.name]))
             report.replaced.append({"initializer": t.name, "shape": [int(d) for d in t.dims],
                                     "fp32_bytes": int(a.nbytes), "bytes": int(half.nbytes)})
         else:
             new_inits.append(t)
     del g.initializer[:]
     g.initializer.extend(new_inits)
-    nodes = casts + list(g.node)
+    fp16, fp32 = TensorProto.FLOAT16, TensorProto.FLOAT
+    nodes, cast_back = [], {}
+
+    def as_fp32(name: str) -> str:   # other consumers: one Cast per weight, placed first
+        if name not in cast_back:
+            cast_back[name] = helper.make_node("Cast", [half_names[name]], [name], name=name + "_to_fp32", to=fp32)
+        return name
+
+    for node in g.node:
+        w = node.input[1] if len(node.input) > 1 else None
+        if node.op_type == "MatMul" and w in half_names and node.input[0] not in half_names:
+            a = node.name + "_a16"
+            nodes += [helper.make_node("Cast", [node.input[0]], [a], name=a, to=fp16),
+                      helper.make_node("MatMul", [a, half_names[w]], [node.name + "_y16"], name=node.name),
+                      helper.make_node("Cast", [node.name + "_y16"], [node.output[0]], name=node.name + "_y", to=fp32)]
+        elif node.op_type == "Gemm" and w in half_names and _attr(node, "transA", 0) == 0 \
+                and _attr(node, "alpha", 1.0) == 1.0 and _attr(node, "beta", 1.0) == 1.0:
+            a, b = node.name + "_a16", half_names[w]
+            nodes.append(helper.make_node("Cast", [node.input[0]], [a], name=a, to=fp16))
+            if _attr(node, "transB", 0):
+                nodes.append(helper.make_node("Transpose", [b], [node.name + "_bT"], name=node.name + "_bT",
+                                              perm=[1, 0]))
+                b = node.name + "_bT"
+            has_c = len(node.input) > 2 and node.input[2]
+            y = node.name + "_y" if has_c else node.output[0]
+            nodes += [helper.make_node("MatMul", [a, b], [node.name + "_y16"], name=node.name),
+                      helper.make_node("Cast", [node.name + "_y16"], [y], name=node.name + "_y32", to=fp32)]
+            if has_c:
+                c = node.input[2] if node.input[2] not in half_names else as_fp32(node.input[2])
+                nodes.append(helper.make_node("Add", [y, c], [node.output[0]], name=node.name + "_bias"))
+        elif node.op_type == "Gather" and node.input[0] in half_names and _attr(node, "axis", 0) == 0:
+            rows = node.name + "_rows16"
+            nodes += [helper.make_node("Gather", [half_names[node.input[0]], node.input[1]], [rows],
+                                       name=node.name),
+                      helper.make_node("Cast", [rows], [node.output[0]], name=node.name + "_to_fp32", to=fp32)]
+        else:
+            for i in node.input:
+                if i in half_names:
+                    as_fp32(i)
+            nodes.append(node)
     del g.node[:]
-    g.node.extend(nodes)
+    g.node.extend(list(cast_back.values()) + nodes)
