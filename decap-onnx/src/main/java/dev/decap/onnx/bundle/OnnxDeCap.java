@@ -182,7 +182,6 @@ public final class OnnxDeCap {
          */
         public OnnxCaptionDecoder buildDecoder() {
             ModelBundle bundle = bundle();
-            bundle.requirePrecision(onnxOptions == null ? null : onnxOptions.precision().orElse(null));
             return BundleDecoders.load(bundle, loadTokenizer(bundle).orElse(null), onnxOptions, masking);
         }
 
