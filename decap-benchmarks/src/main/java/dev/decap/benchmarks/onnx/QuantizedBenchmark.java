@@ -27,7 +27,8 @@ import java.util.Random;
 /**
  * Quantized bundles against their float32 original: decoder step time at steps 1 to 30, greedy-token agreement and
  * logits cosine over random unit prefixes, image-embedding cosine and encode time (docs/performance.md, "Quantized
- * bundles"). Each bundle is a directory, optionally with {@code @precision} to load one of its variants
+ * bundles"). Step times: median, 10th percentile and minimum over {@code --reps} sessions of 30 steps (the
+ * minimum and p10 approximate the unloaded machine when other work shares the cores). Each bundle is a directory, optionally with {@code @precision} to load one of its variants
  * ({@code OnnxOptions.precision}); the first is the reference.
  *
  * <pre>
@@ -148,9 +149,9 @@ public final class QuantizedBenchmark {
                 try (OnnxImageEncoder image = OnnxImageEncoder.builder().model(file).onnxOptions(onnx).layout(layout)
                         .preprocessor(bundle.imagePreprocessor()).dimension(bundle.embeddingDimension()).build()) {
                     List<float[]> embeddings = image.encodeAll(photos);
-                    double[] ms = new double[reps];
+                    double[] ms = new double[Math.min(reps, 10)];
                     image.encode(photos.get(0));
-                    for (int r = 0; r < reps; r++) {
+                    for (int r = 0; r < ms.length; r++) {
                         long t = System.nanoTime();
                         image.encode(photos.get(r % photos.size()));
                         ms[r] = (System.nanoTime() - t) / 1e6;
@@ -203,7 +204,10 @@ public final class QuantizedBenchmark {
                 col[rep - 1] = times[rep][step];
             }
             out.put("step_" + step, Math.round(median(col) * 1000) / 1000.0);
-            out.put("step_" + step + "_min", Math.round(Arrays.stream(col).min().orElseThrow() * 1000) / 1000.0);
+            double[] sorted = col.clone();
+            Arrays.sort(sorted);
+            out.put("step_" + step + "_min", Math.round(sorted[0] * 1000) / 1000.0);
+            out.put("step_" + step + "_p10", Math.round(sorted[(sorted.length - 1) / 10] * 1000) / 1000.0);
         }
     }
 
