@@ -14,7 +14,8 @@ Reads the bundle IN and writes the bundle OUT (a new directory, or IN itself wit
   ``clip_project`` stays float32 unless ``--exclude ''`` (see DECODER_EXCLUDE); ``--tied-bits 8`` keeps the tied
   table at 8 bits under ``--decoder int4``. ``--accuracy-level 4`` (default) lets ONNX Runtime quantize the
   activations to int8 per block (its fast CPU kernels; with 0 the int8 kernel of ORT 1.24 is ~50x slower).
-  ``--decoder fp16``: the weights are stored as float16 and cast back to float32 in the graph.
+  ``--decoder fp16``: the weights are stored as float16 and cast back to float32 in the graph (ONNX Runtime folds
+  the casts at load); ``--fp16-matmul`` runs the matmuls and gathers in float16 instead (slower on x86 CPUs).
 * ``--image int8|int4|fp16``: the same for the image tower's MatMul/Gemm weights (``Conv`` stays float32).
 * Other files (text tower, vocabulary, vocab map) are copied unchanged.
 * The manifest records each file's ``precision`` (``fp32``, ``fp16``, ``int8``, ``int4``). Without
@@ -69,11 +70,11 @@ def variant_path(default_path: str, precision: str) -> str:
 
 
 def quantize_file(src: Path, dst: Path, precision: str, block_size: int, accuracy_level: int,
-                  tied_bits=None, exclude=None) -> dict:
+                  tied_bits=None, exclude=None, fp16_matmul=False) -> dict:
     t0 = time.perf_counter()
     model = onnx.load(str(src))
     report = quantize_graph(model, precision, block_size=block_size, accuracy_level=accuracy_level,
-                            tied_bits=tied_bits, exclude=exclude)
+                            tied_bits=tied_bits, exclude=exclude, fp16_matmul=fp16_matmul)
     tmp = dst.with_name(dst.name + ".tmp")
     onnx.save(model, str(tmp))
     os.replace(tmp, dst)
@@ -101,6 +102,8 @@ def main(argv=None) -> int:
     ap.add_argument("--exclude", metavar="REGEX",
                     help="nodes whose name matches stay float32 (default: the decoder's prefix projection, "
                          f"{DECODER_EXCLUDE!r}; '' quantizes everything)")
+    ap.add_argument("--fp16-matmul", action="store_true",
+                    help="with fp16: run matmuls and gathers in float16 (default: float16 storage, float32 compute)")
     ap.add_argument("--as-variants", action="store_true",
                     help="keep IN's files as defaults and add the quantized files as variants")
     ap.add_argument("--check", action="store_true", help="compare with float32 in ONNX Runtime Java")
@@ -144,7 +147,7 @@ def main(argv=None) -> int:
         report["files"][key] = quantize_file(src / entry["path"], out / rel, precision, args.block_size,
                                              args.accuracy_level, args.tied_bits if key == "decoder" else None,
                                              DECODER_EXCLUDE if args.exclude is None and key == "decoder"
-                                             else args.exclude)
+                                             else args.exclude, args.fp16_matmul)
         new_entry = file_entry(out, rel, precision)
         if args.as_variants:
             variants = dict(new_files[key].get("variants", {}))

@@ -173,7 +173,8 @@ def _initializer_bytes(graph) -> int:
 
 def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32, accuracy_level: int = 4,
                    min_elements: int = 4096, quantize_gather: bool = True,
-                   tied_bits: Optional[int] = None, exclude: Optional[str] = None) -> QuantizeReport:
+                   tied_bits: Optional[int] = None, exclude: Optional[str] = None,
+                   fp16_matmul: bool = False) -> QuantizeReport:
     """Rewrites ``model`` in place for ``precision`` (``int8``, ``int4``, ``fp16``; ``fp32`` changes nothing).
 
     int8/int4: every ``MatMul`` whose second input is a float32 2-D initializer ``[K, N]`` and every ``Gemm`` with
@@ -186,6 +187,7 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
     ``tied_bits`` (4 or 8; default: the precision's) quantizes a table that a ``Gather`` also reads (the tied
     embedding / LM head) with other bits than the rest, e.g. int4 projections with an int8 head. ``exclude``: a
     regular expression; nodes whose name it matches (``re.search``) stay float32 (ORT's ``nodes_to_exclude``).
+    ``fp16_matmul``: with ``fp16``, run the matmuls and gathers in float16 (see :func:`_to_fp16`).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {PRECISIONS}, found {precision!r}")
@@ -196,7 +198,7 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
         report.initializer_bytes_after = report.initializer_bytes_before
         return report
     if precision == "fp16":
-        _to_fp16(model, min_elements, report)
+        _to_fp16(model, min_elements, report, matmul=fp16_matmul)
         report.initializer_bytes_after = _initializer_bytes(g)
         return report
     bits = 8 if precision == "int8" else 4
@@ -378,11 +380,12 @@ def _drop_unused_initializers(g) -> None:
     g.initializer.extend(keep)
 
 
-def _to_fp16(model: onnx.ModelProto, min_elements: int, report: QuantizeReport) -> None:
-    """float16 weights read as float16: ``MatMul(A, W)`` becomes ``Cast(MatMul(Cast(A, fp16), W16), fp32)``, a
-    ``Gemm`` the same (``transB`` through a ``Transpose`` of the constant, which ONNX Runtime folds at load; ``C``
-    added in float32 after), ``Gather(W, ids)`` gathers float16 rows and casts them; any other consumer gets
-    ``Cast(W16, fp32)`` (folded at load, so it reads float32)."""
+def _to_fp16(model: onnx.ModelProto, min_elements: int, report: QuantizeReport, matmul: bool = False) -> None:
+    """float16 weights. Default: every consumer reads ``Cast(W16, fp32)``, which ONNX Runtime folds when the
+    session starts (half the file; float32 in memory and arithmetic). With ``matmul``, weights are read as float16:
+    ``MatMul(A, W)`` becomes ``Cast(MatMul(Cast(A, fp16), W16), fp32)``, a ``Gemm`` the same (``transB`` through a
+    ``Transpose`` of the constant, folded at load; ``C`` added in float32 after), ``Gather(W, ids)`` gathers float16
+    rows and casts them (on x86 ORT 1.24 has no fast float16 matmul: measured slower than float32)."""
     g = model.graph
     half_names: Dict[str, str] = {}
     new_inits = []
@@ -410,7 +413,12 @@ def _to_fp16(model: onnx.ModelProto, min_elements: int, report: QuantizeReport) 
 
     for node in g.node:
         w = node.input[1] if len(node.input) > 1 else None
-        if node.op_type == "MatMul" and w in half_names and node.input[0] not in half_names:
+        if not matmul:
+            for i in node.input:
+                if i in half_names:
+                    as_fp32(i)
+            nodes.append(node)
+        elif node.op_type == "MatMul" and w in half_names and node.input[0] not in half_names:
             a = node.name + "_a16"
             nodes += [helper.make_node("Cast", [node.input[0]], [a], name=a, to=fp16),
                       helper.make_node("MatMul", [a, half_names[w]], [node.name + "_y16"], name=node.name),

@@ -153,9 +153,18 @@ class GraphSpec(unittest.TestCase):
             self.assertEqual(report.kept, [{"node": "small_mm", "op": "MatMul", "shape": [16, 4]}])
             onnx.checker.check_model(model)
 
-    def test_fp16_reads_half_weights_in_half_matmuls_and_gathers(self):
+    def test_fp16_stores_half_weights_behind_casts_by_default(self):
         model, w = tied_graph()
         qz.quantize_graph(model, "fp16", min_elements=1000)
+        half = {t.name for t in model.graph.initializer if t.data_type == TensorProto.FLOAT16}
+        self.assertEqual(half, {"wte_fp16", "w1_fp16", "w2_fp16"})
+        casts = [n for n in model.graph.node if n.op_type == "Cast"]
+        self.assertEqual(sorted(n.output[0] for n in casts), ["w1", "w2", "wte"])   # the original names
+        onnx.checker.check_model(model)
+
+    def test_fp16_matmul_reads_half_weights_in_half_matmuls_and_gathers(self):
+        model, w = tied_graph()
+        qz.quantize_graph(model, "fp16", min_elements=1000, fp16_matmul=True)
         half = {t.name: t for t in model.graph.initializer if t.data_type == TensorProto.FLOAT16}
         self.assertEqual(set(half), {"wte_fp16", "w1_fp16", "w2_fp16"})
         self.assertNotIn("wte", {t.name for t in model.graph.initializer})
@@ -174,7 +183,7 @@ class GraphSpec(unittest.TestCase):
         x = rng.standard_normal((2, 64)).astype(np.float32)
         z = rng.standard_normal((2, 16)).astype(np.float32)
         model, w = tied_graph()
-        qz.quantize_graph(model, "fp16", min_elements=1000)
+        qz.quantize_graph(model, "fp16", min_elements=1000, fp16_matmul=True)
         with tempfile.TemporaryDirectory() as d:
             onnx.save(model, str(Path(d) / "fp16.onnx"))
             out = ort.run(Path(d) / "fp16.onnx", {"ids": ids, "x": x, "z": z})
