@@ -255,12 +255,14 @@ def read_manifest(bundle_dir, check_hashes: bool = True) -> dict:
         raise ValueError(f"{bundle_dir}: not a {FORMAT} v{FORMAT_VERSION} manifest")
     if check_hashes:
         for key, e in m["files"].items():
-            p = bundle_dir / e["path"]
-            if not p.is_file():
-                raise ValueError(f"bundle file {key}: {p} is missing")
-            if "size" in e and p.stat().st_size != e["size"]:
-                raise ValueError(f"bundle file {key}: size expected {e['size']} bytes, found {p.stat().st_size}")
-            got = sha256(p)
-            if got != e["sha256"]:
-                raise ValueError(f"bundle file {key}: sha256 expected {e['sha256']}, found {got}")
+            # variants (files.<key>.variants.<precision>, see tools/quantize_bundle.py) are checked like the rest
+            for name, entry in [(key, e)] + [(f"{key}.variants.{v}", ve) for v, ve in e.get("variants", {}).items()]:
+                p = bundle_dir / entry["path"]
+                if not p.is_file():
+                    raise ValueError(f"bundle file {name}: {p} is missing")
+                if "size" in entry and p.stat().st_size != entry["size"]:
+                    raise ValueError(f"bundle file {name}: size expected {entry['size']} bytes, found {p.stat().st_size}")
+                got = sha256(p)
+                if got != entry["sha256"]:
+                    raise ValueError(f"bundle file {name}: sha256 expected {entry['sha256']}, found {got}")
     return m

@@ -58,6 +58,12 @@ def _arg(c) -> str:
     return str(c)
 
 
+#: tools/quantize_bundle.py arguments of the shipped variants: int8 with float32 arithmetic (meets the token target),
+#: int4 with its tied embedding / LM head at 8 bits
+QUANTIZED_VARIANTS = (["--decoder", "int8", "--image", "int8", "--accuracy-level", "0"],
+                      ["--decoder", "int4", "--tied-bits", "8"])
+
+
 def run(cmd, log, **kw):
     cmd = [_arg(c) for c in cmd]
     log("$ " + " ".join(cmd))
@@ -114,6 +120,9 @@ def readme(report: dict) -> str:
         "- `bundle/`: `decap-bundle.json`, `image_encoder.onnx` (CNN, input `[batch,3,64,64]`),",
         "  `text_encoder.onnx` (transformer, `input_ids [batch,24]`), `decoder.onnx` (GPT-2, KV cache),",
         "  `vocab.txt` (word tokenizer, docs/model-bundle.md). Preprocessing: 64x64, mean/std 0.5/0.25.",
+        "  Quantized variants (`tools/quantize_bundle.py --as-variants`, chosen with `OnnxOptions.precision`):",
+        "  `decoder-int8.onnx` + `image_encoder-int8.onnx` (int8) and `decoder-int4.onnx` (int4); accuracy in",
+        "  docs/performance.md (\"Quantized bundles\").",
         f"- `memory.txt`: the memory corpus, {report['memory_captions']} captions (every colour x shape x size",
         "  single object and every ordered colour/shape pair x relation), from the `memory` seed split,",
         "  disjoint from the decoder's training text.",
@@ -238,6 +247,9 @@ def main(argv=None) -> int:
               "evaluation": json.loads(ev_json.read_text()),
               "clip_training": json.loads((clip_dir / "train_clip.json").read_text()),
               "decoder_training": json.loads((work / "train_decoder.json").read_text())}
+    # quantized variants beside the float32 files (docs/performance.md, "Quantized bundles"; OnnxOptions.precision)
+    for variant in QUANTIZED_VARIANTS:
+        run([PY, ROOT / "tools/quantize_bundle.py", bundle_dir, bundle_dir, *variant, "--as-variants"], log)
     import check_bundle
     report["ort_check"] = check_bundle.check(bundle_dir, out / "memory.txt", ROOT / "docs/samples", 100)
     (work / "build_report.json").write_text(json.dumps(report, indent=2) + "\n")

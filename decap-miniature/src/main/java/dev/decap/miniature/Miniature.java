@@ -217,16 +217,23 @@ public final class Miniature {
             throw new ModelException("the miniature bundle manifest lists no files");
         }
         entries.fields().forEachRemaining(e -> {
-            String path = e.getValue().path("path").asText("");
-            String sha = e.getValue().path("sha256").asText("");
-            if (path.isEmpty() || path.contains("/") || path.contains("\\") || path.startsWith(".")
-                    || !sha.matches("[0-9a-f]{64}")) {
-                throw new ModelException("the miniature bundle manifest's files." + e.getKey()
-                        + " needs a plain file name and a lower-case sha256, found " + e.getValue());
-            }
-            out.put(path, sha);
+            addFile(out, "files." + e.getKey(), e.getValue());
+            // the quantized variants (files.<key>.variants.<precision>) are extracted beside the defaults
+            e.getValue().path("variants").fields().forEachRemaining(v ->
+                    addFile(out, "files." + e.getKey() + ".variants." + v.getKey(), v.getValue()));
         });
         return out;
+    }
+
+    private static void addFile(Map<String, String> out, String field, JsonNode entry) {
+        String path = entry.path("path").asText("");
+        String sha = entry.path("sha256").asText("");
+        if (path.isEmpty() || path.contains("/") || path.contains("\\") || path.startsWith(".")
+                || !sha.matches("[0-9a-f]{64}")) {
+            throw new ModelException("the miniature bundle manifest's " + field
+                    + " needs a plain file name and a lower-case sha256, found " + entry);
+        }
+        out.put(path, sha);
     }
 
     private static boolean intact(Path dir, Map<String, String> files) {

@@ -6,9 +6,12 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.decap.ConfigurationException;
 
+import java.util.Optional;
+
 /**
- * How ONNX Runtime sessions are created: threads, graph optimisation, memory pattern and execution provider.
- * Immutable; build with {@link #builder()}. One set of options is shared by every session a component opens.
+ * How ONNX Runtime sessions are created: threads, graph optimisation, memory pattern, execution provider, and which
+ * {@link Precision precision} of a bundle's models to load when the bundle carries several. Immutable; build with
+ * {@link #builder()}. One set of options is shared by every session a component opens.
  */
 public final class OnnxOptions {
 
@@ -50,6 +53,47 @@ public final class OnnxOptions {
         NEVER
     }
 
+    /**
+     * The numeric precision of a model file's weights, as a bundle manifest records it ({@code files.<key>.precision},
+     * see docs/model-bundle.md). A bundle may carry a decoder or image tower in several precisions (written by
+     * {@code tools/quantize_bundle.py}); {@link Builder#precision(Precision)} chooses which one is loaded.
+     */
+    public enum Precision {
+        /** float32 weights (what an exported model has). */
+        FP32("fp32"),
+        /** float16 weights, cast to float32 inside the graph: half the file, float32 arithmetic. */
+        FP16("fp16"),
+        /** 8-bit block-quantized weights ({@code com.microsoft::MatMulNBits}). */
+        INT8("int8"),
+        /** 4-bit block-quantized weights ({@code com.microsoft::MatMulNBits}). */
+        INT4("int4");
+
+        private final String id;
+
+        Precision(String id) {
+            this.id = id;
+        }
+
+        /** The manifest's name for this precision ({@code "fp32"}, {@code "int8"}, ...). */
+        public String id() {
+            return id;
+        }
+
+        /**
+         * The precision a manifest names.
+         *
+         * @return the precision, or empty for a name this library does not know
+         */
+        public static Optional<Precision> fromId(String id) {
+            for (Precision p : values()) {
+                if (p.id.equals(id)) {
+                    return Optional.of(p);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
     /** Defaults: ONNX Runtime's thread choice, all optimisations, memory pattern on, spinning within a run, CPU. */
     public static final OnnxOptions DEFAULT = builder().build();
 
@@ -60,6 +104,7 @@ public final class OnnxOptions {
     private final Provider provider;
     private final int deviceId;
     private final Spinning spinning;
+    private final Precision precision;
 
     private OnnxOptions(Builder b) {
         this.intraOpThreads = b.intraOpThreads;
@@ -69,6 +114,7 @@ public final class OnnxOptions {
         this.provider = b.provider;
         this.deviceId = b.deviceId;
         this.spinning = b.spinning;
+        this.precision = b.precision;
     }
 
     /** A builder with the defaults of {@link #DEFAULT}. */
@@ -109,6 +155,14 @@ public final class OnnxOptions {
     /** When intra-op threads busy-wait for work; see {@link Spinning}. */
     public Spinning spinning() {
         return spinning;
+    }
+
+    /**
+     * The precision of the bundle models to load, or empty for each file's default (the manifest's
+     * {@code files.<key>} entry itself); see {@link Builder#precision(Precision)}.
+     */
+    public Optional<Precision> precision() {
+        return Optional.ofNullable(precision);
     }
 
     /**
@@ -190,13 +244,13 @@ public final class OnnxOptions {
         return o instanceof OnnxOptions other && intraOpThreads == other.intraOpThreads
                 && interOpThreads == other.interOpThreads && optimization == other.optimization
                 && memoryPattern == other.memoryPattern && provider == other.provider && deviceId == other.deviceId
-                && spinning == other.spinning;
+                && spinning == other.spinning && precision == other.precision;
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(intraOpThreads, interOpThreads, optimization, memoryPattern, provider, deviceId,
-                spinning);
+                spinning, precision);
     }
 
     @Override
@@ -204,7 +258,8 @@ public final class OnnxOptions {
         return "OnnxOptions[intraOpThreads=" + intraOpThreads + ", interOpThreads=" + interOpThreads
                 + ", optimization=" + optimization + ", memoryPattern=" + memoryPattern + ", spinning=" + spinning
                 + ", provider=" + provider
-                + (provider == Provider.CUDA ? ", deviceId=" + deviceId : "") + "]";
+                + (provider == Provider.CUDA ? ", deviceId=" + deviceId : "")
+                + (precision != null ? ", precision=" + precision.id() : "") + "]";
     }
 
     /** Builder; every setting is optional. */
@@ -216,6 +271,7 @@ public final class OnnxOptions {
         private Provider provider = Provider.CPU;
         private int deviceId;
         private Spinning spinning = Spinning.WITHIN_RUN;
+        private Precision precision;
 
         private Builder() {
         }
@@ -251,6 +307,19 @@ public final class OnnxOptions {
          */
         public Builder spinning(Spinning spinning) {
             this.spinning = spinning;
+            return this;
+        }
+
+        /**
+         * Which precision of a bundle's models to load. For each model file of the bundle ({@code decoder},
+         * {@code image_encoder}) the variant of this precision is loaded when the bundle lists one
+         * ({@code files.<key>.variants.<precision>}), else the file's default; a bundle that has this precision for
+         * none of its models is refused when it is loaded (ConfigurationException naming what it has). Models
+         * opened from a file path directly ignore it. Optional. Default: none, every file's default (the bundle's
+         * choice).
+         */
+        public Builder precision(Precision precision) {
+            this.precision = precision;
             return this;
         }
 

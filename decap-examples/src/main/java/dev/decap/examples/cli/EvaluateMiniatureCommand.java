@@ -9,6 +9,7 @@ import dev.decap.examples.eval.MiniatureEvaluation;
 import dev.decap.examples.eval.MiniatureEvaluation.Result;
 import dev.decap.examples.eval.MiniatureEvaluation.Row;
 import dev.decap.examples.eval.Scorers;
+import dev.decap.onnx.OnnxOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -61,6 +63,11 @@ public final class EvaluateMiniatureCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the results page (Markdown) here.")
     Path out;
 
+    @Option(names = "--precision", paramLabel = "P",
+            description = "Instead of the full table, compare the shipped model's P variant (int8, int4) with "
+                    + "float32: facts and greedy-token agreement, PD with greedy decoding.")
+    String precision;
+
     @Override
     public Integer call() throws IOException {
         if (images < 1) {
@@ -68,6 +75,19 @@ public final class EvaluateMiniatureCommand implements Callable<Integer> {
         }
         if (beams.stream().anyMatch(b -> b < 1)) {
             throw new InvalidInputException("--beams are widths of at least 1 (1 = greedy), found " + beams);
+        }
+        if (precision != null) {
+            OnnxOptions.Precision p = OnnxOptions.Precision.fromId(precision.trim().toLowerCase(Locale.ROOT))
+                    .orElseThrow(() -> new InvalidInputException("--precision must be one of fp32, fp16, int8, "
+                            + "int4, found \"" + precision + "\""));
+            MiniatureEvaluation.PrecisionComparison c = MiniatureEvaluation.comparePrecision(images, seed, p);
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.println(json ? JSON.writeValueAsString(JSON.createObjectNode().put("precision", p.id())
+                    .put("images", c.images()).put("identical_tokens", c.identicalTokens())
+                    .put("largest_fact_difference_points", c.largestFactDifference()).put("seconds", c.seconds()))
+                    : c.markdown());
+            stdout.flush();
+            return 0;
         }
         Result result = MiniatureEvaluation.run(new MiniatureEvaluation.Settings(images, seed, strategies, beams),
                 Scorers.cocoMetrics());

@@ -6,10 +6,12 @@ import dev.decap.decoding.DecodingOptions;
 import dev.decap.examples.Strategy;
 import dev.decap.examples.eval.MiniatureWorld.Scene;
 import dev.decap.miniature.Miniature;
+import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.bundle.DecapModel;
 
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -184,6 +186,134 @@ public final class MiniatureEvaluation {
             }
         }
         return new Result(settings, rows, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * A precision variant of the shipped model beside its float32 default on the same scenes, PD with greedy
+     * decoding (docs/performance.md, "Quantized bundles").
+     *
+     * @param precision       the variant's precision (its decoder and image tower where the bundle has them)
+     * @param reference       the float32 row
+     * @param variant         the variant's row
+     * @param identicalTokens scenes whose greedy caption has exactly the float32 caption's tokens
+     * @param seconds         time taken (both models)
+     */
+    public record PrecisionComparison(OnnxOptions.Precision precision, Row reference, Row variant,
+                                      int identicalTokens, double seconds) {
+        /** Scenes compared. */
+        public int images() {
+            return reference.singles() + reference.pairs();
+        }
+
+        /** Share of scenes with identical greedy tokens. */
+        public double identicalTokenShare() {
+            return (double) identicalTokens / images();
+        }
+
+        /** The largest difference between the two rows over every fact accuracy, in points (0..100). */
+        public double largestFactDifference() {
+            double[] a = facts(reference);
+            double[] b = facts(variant);
+            double worst = 0;
+            for (int i = 0; i < a.length; i++) {
+                if (!Double.isNaN(a[i]) || !Double.isNaN(b[i])) {
+                    worst = Math.max(worst, 100 * Math.abs(a[i] - b[i]));
+                }
+            }
+            return worst;
+        }
+
+        /**
+         * Whether every fact's accuracy is within {@code points} of float32, or within one case of that fact's
+         * denominator where one case is worth more (150 scenes cannot resolve 1 point on ~100 two-object scenes).
+         */
+        public boolean factsWithin(double points) {
+            double[] a = facts(reference);
+            double[] b = facts(variant);
+            int all = reference.singles() + reference.pairs();
+            int[] cases = {reference.singles(), reference.pairs(), all, all, all, reference.sizesStated(),
+                reference.pairs()};
+            for (int i = 0; i < a.length; i++) {
+                if (Double.isNaN(a[i]) && Double.isNaN(b[i])) {
+                    continue;
+                }
+                double allowed = Math.max(points, cases[i] == 0 ? 0 : 100.0 / cases[i]) + 1e-9;
+                if (!(100 * Math.abs(a[i] - b[i]) <= allowed)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static double[] facts(Row r) {
+            return new double[] {r.singleAccuracy(), r.pairAccuracy(), r.allFactsAccuracy(), r.colourAccuracy(),
+                r.shapeAccuracy(), r.sizeAccuracy(), r.relationAccuracy()};
+        }
+
+        /** Two table rows (float32, the variant) and the token agreement, in Markdown. */
+        public String markdown() {
+            StringBuilder b = new StringBuilder("| precision | 1 object | 2 objects | all facts | colour | shape "
+                    + "| size (stated) | relation | greedy tokens = fp32 |\n|---|---|---|---|---|---|---|---|---|\n");
+            for (Row r : List.of(reference, variant)) {
+                b.append("| ").append(r == reference ? "fp32" : precision.id()).append(" | ")
+                        .append(pct(r.singleAccuracy())).append(" | ").append(pct(r.pairAccuracy())).append(" | ")
+                        .append(pct(r.allFactsAccuracy())).append(" | ").append(pct(r.colourAccuracy()))
+                        .append(" | ").append(pct(r.shapeAccuracy())).append(" | ").append(pct(r.sizeAccuracy()))
+                        .append(" | ").append(pct(r.relationAccuracy())).append(" | ")
+                        .append(r == reference ? "-" : identicalTokens + " / " + images() + " ("
+                                + pct(identicalTokenShare()) + ")").append(" |\n");
+            }
+            int shown = 0;
+            for (int i = 0; i < reference.captions().size() && shown < 5; i++) {
+                String a = reference.captions().get(i);
+                String c = variant.captions().get(i);
+                if (!Objects.equals(a, c)) {
+                    b.append(shown == 0 ? "\nFirst captions that differ (fp32 / " + precision.id() + "):\n" : "")
+                            .append("- ").append(a).append(" / ").append(c).append('\n');
+                    shown++;
+                }
+            }
+            return b.toString();
+        }
+    }
+
+    /**
+     * Compares a precision variant of the shipped model ({@code OnnxOptions.precision}) with its float32 default on
+     * {@code images} held-out scenes: PD (tau 0.01) over the shipped memory, greedy decoding.
+     *
+     * @throws dev.decap.ConfigurationException if the shipped bundle has no model of that precision
+     */
+    public static PrecisionComparison comparePrecision(int images, long seed, OnnxOptions.Precision precision) {
+        Objects.requireNonNull(precision, "precision");
+        long t0 = System.nanoTime();
+        List<Scene> scenes = new ArrayList<>(images);
+        List<BufferedImage> rendered = new ArrayList<>(images);
+        for (int i = 0; i < images; i++) {
+            Scene s = MiniatureWorld.scene(seed + i);
+            scenes.add(s);
+            rendered.add(MiniatureWorld.render(s));
+        }
+        List<List<Caption>> captions = new ArrayList<>();
+        for (OnnxOptions.Precision p : new OnnxOptions.Precision[] {null, precision}) {
+            OnnxOptions options = OnnxOptions.builder().precision(p).build();
+            try (DecapModel model = Miniature.onnxBuilder().onnxOptions(options).load();
+                 DeCap decap = model.captioner().memoryBank(model.encodeMemory(Miniature.memoryCaptions(), null))
+                         .projector(Strategy.PD.projector(0)).build()) {
+                List<float[]> embeddings = model.imageEncoder().orElseThrow().encodeAll(rendered);
+                captions.add(Strategy.PD.caption(decap, embeddings,
+                        DecodingOptions.greedy(model.bundle().maxTokens())));
+            }
+        }
+        int identical = 0;
+        for (int i = 0; i < images; i++) {
+            identical += Arrays.equals(captions.get(0).get(i).tokenIds(), captions.get(1).get(i).tokenIds()) ? 1 : 0;
+        }
+        Row[] rows = new Row[2];
+        for (int k = 0; k < 2; k++) {
+            rows[k] = row(Strategy.PD, 1, scenes, captions.get(k).stream().map(Caption::text).toList(), Map.of(),
+                    CaptionScorer.NONE);
+        }
+        return new PrecisionComparison(precision, rows[0], rows[1], identical, (System.nanoTime() - t0) / 1e9);
     }
 
     /** Judges one row's captions. */

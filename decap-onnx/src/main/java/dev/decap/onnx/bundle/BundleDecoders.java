@@ -1,5 +1,6 @@
 package dev.decap.onnx.bundle;
 
+import dev.decap.ConfigurationException;
 import dev.decap.ModelException;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
@@ -18,13 +19,17 @@ final class BundleDecoders {
     }
 
     /**
-     * The bundle's decoder with its vocabulary map, end-of-text id and tokenizer vocabulary size.
+     * The bundle's decoder, in the precision the options ask for when the bundle has it (else its default), with its
+     * vocabulary map, end-of-text id and tokenizer vocabulary size.
      *
-     * @throws ModelException if the bundle has no decoder or the model disagrees with the manifest
+     * @throws ModelException         if the bundle has no decoder or the model disagrees with the manifest
+     * @throws ConfigurationException if the options ask for a precision none of the bundle's models has
      */
     static OnnxCaptionDecoder load(ModelBundle bundle, Tokenizer tokenizer, OnnxOptions options, boolean masking) {
-        Path file = bundle.decoderFile().orElseThrow(() -> new ModelException("bundle " + bundle.directory()
-                + " has no decoder (files.decoder is absent from " + ModelBundle.MANIFEST + ")"));
+        OnnxOptions.Precision precision = options == null ? null : options.precision().orElse(null);
+        bundle.requirePrecision(precision);
+        Path file = bundle.file(ModelBundle.DECODER, precision).orElseThrow(() -> new ModelException("bundle "
+                + bundle.directory() + " has no decoder (files.decoder is absent from " + ModelBundle.MANIFEST + ")"));
         OnnxCaptionDecoder decoder = OnnxCaptionDecoder.builder().model(file).onnxOptions(options)
                 .vocabularyMap(bundle.vocabularyMap()).endOfText(bundle.endOfText())
                 .tokenizerVocabularySize(bundle.tokenizerVocabularySize()).tokenizer(tokenizer).masking(masking)

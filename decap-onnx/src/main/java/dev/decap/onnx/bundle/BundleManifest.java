@@ -41,12 +41,22 @@ public record BundleManifest(
         @JsonProperty("manifest_sha256") String manifestSha256) {
 
     /**
-     * A file of the bundle: its path relative to the bundle directory, its SHA-256 (lower-case hex) and its size in
-     * bytes (null in manifests written before sizes were recorded).
+     * A file of the bundle: its path relative to the bundle directory, its SHA-256 (lower-case hex), its size in
+     * bytes (null in manifests written before sizes were recorded), the precision of its weights ({@code fp32},
+     * {@code fp16}, {@code int8}, {@code int4}; null in manifests written before precisions were recorded, meaning
+     * {@code fp32}) and, for the decoder and the image tower, other precisions of the same model keyed by precision
+     * (null or empty when there are none). The entry's own path is the default.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record FileEntry(@JsonProperty("path") String path, @JsonProperty("sha256") String sha256,
-                            @JsonProperty("size") Long size) {
+                            @JsonProperty("size") Long size,
+                            @JsonProperty("precision") String precision,
+                            @JsonProperty("variants") Map<String, FileEntry> variants) {
+
+        /** An entry with a path and a checksum only (float32 weights, no variants, size not recorded). */
+        public FileEntry(String path, String sha256) {
+            this(path, sha256, null, null, null);
+        }
     }
 
     /** CLIP settings: ONNX layout and preprocessing. */

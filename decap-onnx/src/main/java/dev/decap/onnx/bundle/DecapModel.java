@@ -43,6 +43,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p><b>Thread safety:</b> immutable; the encoders and decoder serve any number of threads at once.
  *
+ * <p><b>Precision:</b> a bundle may carry its decoder and image tower in several precisions (float32, int8, int4,
+ * fp16); {@link OnnxOptions.Builder#precision(OnnxOptions.Precision)} chooses which ones are loaded (each model's
+ * default otherwise), see {@link ModelBundle#file(String, OnnxOptions.Precision)}.
+ *
  * <p><b>Preprocessing:</b> images are preprocessed as the manifest's {@code clip} section says
  * ({@code image_size}, {@code mean}, {@code std}, {@code interpolation}; see {@link ModelBundle#imagePreprocessor()}).
  */
@@ -79,6 +83,8 @@ public final class DecapModel implements AutoCloseable {
      */
     static DecapModel load(ModelBundle bundle, Tokenizer tokenizer, OnnxOptions options, boolean masking,
                            ImageLoader loader, DecodingOptions decoding) {
+        OnnxOptions.Precision precision = options == null ? null : options.precision().orElse(null);
+        bundle.requirePrecision(precision);
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             OnnxCaptionDecoder decoder = null;
@@ -93,7 +99,8 @@ public final class DecapModel implements AutoCloseable {
             OnnxImageEncoder image = null;
             if (bundle.imageEncoderFile().isPresent()) {
                 ClipPreprocessor pre = bundle.imagePreprocessor();
-                image = OnnxImageEncoder.builder().model(bundle.imageEncoderFile().get()).layout(layout)
+                image = OnnxImageEncoder.builder().model(bundle.file(ModelBundle.IMAGE_ENCODER, precision).get())
+                        .layout(layout)
                         .onnxOptions(options).preprocessor(pre).dimension(bundle.embeddingDimension()).build();
                 opened.add(image);
             }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.decap.ConfigurationException;
 import dev.decap.ModelException;
 import dev.decap.image.ClipPreprocessor;
+import dev.decap.onnx.OnnxOptions.Precision;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,11 +17,16 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A model bundle on disk: a directory with {@code decap-bundle.json}, the ONNX models it lists and an optional
@@ -39,6 +45,9 @@ import java.util.Optional;
  * </ul>
  * Manifests written before these fields existed still open; what they do not record is not checked.
  * Every {@link ModelException} from here names the bundle's manifest or directory.
+ *
+ * <p>The decoder and the image tower may come in several {@link Precision precisions} ({@code files.<key>.variants});
+ * {@link #file(String, Precision)} picks one, every listed variant is checked like the default file.
  *
  * <p>Immutable and thread-safe; it holds no native resources.
  */
@@ -61,12 +70,18 @@ public final class ModelBundle {
     private final Path directory;
     private final BundleManifest manifest;
     private final Map<String, Path> files;
+    private final Map<String, Precision> precisions;
+    private final Map<String, Map<Precision, Path>> variants;
     private final int[] vocabularyMap;
 
-    private ModelBundle(Path directory, BundleManifest manifest, Map<String, Path> files, int[] vocabularyMap) {
+    private ModelBundle(Path directory, BundleManifest manifest, Map<String, Path> files,
+                        Map<String, Precision> precisions, Map<String, Map<Precision, Path>> variants,
+                        int[] vocabularyMap) {
         this.directory = directory;
         this.manifest = manifest;
         this.files = files;
+        this.precisions = precisions;
+        this.variants = variants;
         this.vocabularyMap = vocabularyMap;
     }
 
@@ -150,9 +165,17 @@ public final class ModelBundle {
                     + quoted(spec.vocabularySha256()));
         }
         Map<String, Path> files = new LinkedHashMap<>();
+        Map<String, Precision> precisions = new LinkedHashMap<>();
+        Map<String, Map<Precision, Path>> variants = new LinkedHashMap<>();
         if (m.files() != null) {
             for (Map.Entry<String, BundleManifest.FileEntry> e : m.files().entrySet()) {
                 files.put(e.getKey(), checkFile(dir, e.getKey(), e.getValue(), verifyChecksums, where));
+                precisions.put(e.getKey(), precisionOf(e.getKey(), e.getValue().precision(), where));
+                Map<Precision, Path> v = checkVariants(dir, e.getKey(), e.getValue(), precisions.get(e.getKey()),
+                        verifyChecksums, where);
+                if (!v.isEmpty()) {
+                    variants.put(e.getKey(), Collections.unmodifiableMap(v));
+                }
             }
         }
         BundleManifest.Decoder dec = m.decoder();
@@ -223,7 +246,60 @@ public final class ModelBundle {
                         + "tokenizer's vocabulary of " + vocabulary + " ids (0.." + (vocabulary - 1) + ")");
             }
         }
-        return new ModelBundle(dir, m, Map.copyOf(files), map);
+        return new ModelBundle(dir, m, Map.copyOf(files), Map.copyOf(precisions), Map.copyOf(variants), map);
+    }
+
+    /** The precision a file entry declares; absent (manifests before precisions were recorded) means fp32. */
+    private static Precision precisionOf(String key, String declared, String where) {
+        if (declared == null) {
+            return Precision.FP32;
+        }
+        return Precision.fromId(declared).orElseThrow(() -> new ModelException(where + ": files." + key
+                + ".precision " + quoted(declared) + " is unknown; this library reads " + precisionNames()
+                + " (a newer decap may read it)"));
+    }
+
+    /** Checks {@code files.<key>.variants} like the default file; only the decoder and the image tower have any. */
+    private static Map<Precision, Path> checkVariants(Path dir, String key, BundleManifest.FileEntry entry,
+                                                      Precision defaultPrecision, boolean verify, String where) {
+        Map<Precision, Path> out = new EnumMap<>(Precision.class);
+        if (entry.variants() == null || entry.variants().isEmpty()) {
+            return out;
+        }
+        if (!key.equals(DECODER) && !key.equals(IMAGE_ENCODER)) {
+            // the text tower defines the memory's embedding space (memory bank files record its checksum), so it
+            // has one precision; the other files are not models
+            throw new ModelException(where + ": files." + key + " has variants; only files." + DECODER + " and files."
+                    + IMAGE_ENCODER + " may list other precisions");
+        }
+        for (Map.Entry<String, BundleManifest.FileEntry> v : entry.variants().entrySet()) {
+            String name = key + ".variants." + v.getKey();
+            Precision p = Precision.fromId(v.getKey()).orElseThrow(() -> new ModelException(where + ": files."
+                    + name + ": " + quoted(v.getKey()) + " is not a precision; variants are keyed by "
+                    + precisionNames()));
+            BundleManifest.FileEntry ve = v.getValue();
+            if (ve == null) {
+                throw new ModelException(where + ": files." + name + " is empty; give its path and sha256");
+            }
+            if (ve.precision() != null && !ve.precision().equals(v.getKey())) {
+                throw new ModelException(where + ": files." + name + ".precision: expected \"" + v.getKey()
+                        + "\" (its key), found " + quoted(ve.precision()));
+            }
+            if (ve.variants() != null && !ve.variants().isEmpty()) {
+                throw new ModelException(where + ": files." + name + " has variants of its own; list every precision "
+                        + "under files." + key + ".variants");
+            }
+            if (p == defaultPrecision) {
+                throw new ModelException(where + ": files." + name + " has the precision of files." + key
+                        + " itself (" + p.id() + "); a variant must have another precision");
+            }
+            out.put(p, checkFile(dir, name, ve, verify, where));
+        }
+        return out;
+    }
+
+    private static String precisionNames() {
+        return java.util.Arrays.stream(Precision.values()).map(Precision::id).collect(Collectors.joining(", "));
     }
 
     private static Path checkFile(Path dir, String key, BundleManifest.FileEntry entry, boolean verify,
@@ -457,6 +533,75 @@ public final class ModelBundle {
         return Optional.ofNullable(files.get(key));
     }
 
+    /**
+     * The file of a component key in a precision: the variant of that precision when the bundle lists one
+     * ({@code files.<key>.variants.<precision>}), else the default file ({@code files.<key>}); null asks for the
+     * default. Empty when the bundle has no such component.
+     */
+    public Optional<Path> file(String key, Precision precision) {
+        if (precision != null) {
+            Path variant = variants.getOrDefault(key, Map.of()).get(precision);
+            if (variant != null) {
+                return Optional.of(variant);
+            }
+        }
+        return file(key);
+    }
+
+    /**
+     * The precision of a component's file in the given precision request, as {@link #file(String, Precision)}
+     * resolves it (null asks for the default): the requested one when the bundle has it, else the default's.
+     * Empty when the bundle has no such component.
+     */
+    public Optional<Precision> precision(String key, Precision requested) {
+        if (!files.containsKey(key)) {
+            return Optional.empty();
+        }
+        if (requested != null && (requested == precisions.get(key)
+                || variants.getOrDefault(key, Map.of()).containsKey(requested))) {
+            return Optional.of(requested);
+        }
+        return Optional.of(precisions.get(key));
+    }
+
+    /**
+     * Every precision a component comes in: its default's and its variants' (empty when the bundle has no such
+     * component). Manifests that do not record a precision are {@link Precision#FP32}.
+     */
+    public Set<Precision> precisions(String key) {
+        if (!files.containsKey(key)) {
+            return Set.of();
+        }
+        EnumSet<Precision> out = EnumSet.of(precisions.get(key));
+        out.addAll(variants.getOrDefault(key, Map.of()).keySet());
+        return Collections.unmodifiableSet(out);
+    }
+
+    /**
+     * Checks that a requested precision exists for at least one model of the bundle (null: nothing to check).
+     *
+     * @throws ConfigurationException naming the precisions each model comes in when none has the requested one
+     */
+    public void requirePrecision(Precision requested) {
+        if (requested == null) {
+            return;
+        }
+        StringBuilder have = new StringBuilder();
+        for (String key : List.of(DECODER, IMAGE_ENCODER, TEXT_ENCODER)) {
+            Set<Precision> p = precisions(key);
+            if (p.contains(requested)) {
+                return;
+            }
+            if (!p.isEmpty()) {
+                have.append(have.length() > 0 ? "; " : "").append(key).append(' ')
+                        .append(p.stream().map(Precision::id).collect(Collectors.joining(", ")));
+            }
+        }
+        throw new ConfigurationException("bundle " + directory + " has no " + requested.id() + " model (it has "
+                + (have.length() > 0 ? have : "no models") + "); write one with tools/quantize_bundle.py "
+                + "--as-variants, or leave OnnxOptions precision unset for the bundle's default");
+    }
+
     /** The decoder model, if the bundle has one. */
     public Optional<Path> decoderFile() {
         return file(DECODER);
@@ -642,6 +787,9 @@ public final class ModelBundle {
 
     @Override
     public String toString() {
-        return "ModelBundle[" + manifest.name() + " at " + directory + ", files " + files.keySet() + "]";
+        return "ModelBundle[" + manifest.name() + " at " + directory + ", files " + files.keySet()
+                + (variants.isEmpty() ? "" : ", variants " + variants.entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue().keySet().stream().map(Precision::id).toList())
+                .collect(Collectors.joining(", "))) + "]";
     }
 }

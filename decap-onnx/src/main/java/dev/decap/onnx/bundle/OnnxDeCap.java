@@ -153,7 +153,10 @@ public final class OnnxDeCap {
             return this;
         }
 
-        /** Optional. Default: {@link OnnxOptions#DEFAULT}. */
+        /**
+         * Optional. Default: {@link OnnxOptions#DEFAULT}. Its {@link OnnxOptions.Builder#precision precision}
+         * chooses among the decoder and image tower variants a bundle carries.
+         */
         public Builder onnxOptions(OnnxOptions options) {
             this.onnxOptions = options;
             return this;
@@ -191,7 +194,10 @@ public final class OnnxDeCap {
             return BundleTokenizers.load(bundle, vocabulary, verifyVocabulary);
         }
 
-        /** Builds only the bundle's caption decoder (with the tokenizer, when found), owned by the caller. */
+        /**
+         * Builds only the bundle's caption decoder (with the tokenizer, when found; in the precision the ONNX options
+         * ask for), owned by the caller.
+         */
         public OnnxCaptionDecoder buildDecoder() {
             ModelBundle bundle = bundle();
             Tokenizer t = loadTokenizer(bundle).orElse(null);
