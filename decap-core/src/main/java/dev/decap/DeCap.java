@@ -9,7 +9,6 @@ import dev.decap.encoding.TextEncoder;
 import dev.decap.image.DecodedImage;
 import dev.decap.image.ImageLoader;
 import dev.decap.internal.Components;
-import dev.decap.internal.GuardedMemoryBank;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryBankChecks;
 import dev.decap.memory.MemoryHit;

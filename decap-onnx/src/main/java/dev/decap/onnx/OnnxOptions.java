@@ -85,6 +85,7 @@ public final class OnnxOptions {
          * @return the precision, or empty for a name this library does not know
          */
         public static Optional<Precision> fromId(String id) {
+            dev.decap.spi.Arguments.requireNonNull(id, "id");
             for (Precision p : values()) {
                 if (p.id.equals(id)) {
                     return Optional.of(p);

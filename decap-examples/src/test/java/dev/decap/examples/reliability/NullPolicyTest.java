@@ -70,7 +70,10 @@ class NullPolicyTest {
             "ModelBundle#findVocabulary(userPath)",
             "ClipLayout#detect(fileName)",                 // the file name is a hint
             "Vectors#isUnit(v)",                           // a predicate: null is not a unit vector
-            "MemoryBankWriter#add(metadata)");             // none
+            "MemoryBankWriter#add(metadata)",              // none
+            "ModelBundle#file(precision)",                 // null asks for the default file
+            "ModelBundle#precision(requested)",
+            "ModelBundle#requirePrecision(requested)");    // nothing requested, nothing to check
 
     @TempDir
     static Path dir;

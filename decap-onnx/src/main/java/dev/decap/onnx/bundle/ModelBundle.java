@@ -539,6 +539,7 @@ public final class ModelBundle {
      * default. Empty when the bundle has no such component.
      */
     public Optional<Path> file(String key, Precision precision) {
+        Arguments.requireNonNull(key, "key");
         if (precision != null) {
             Path variant = variants.getOrDefault(key, Map.of()).get(precision);
             if (variant != null) {
@@ -554,6 +555,7 @@ public final class ModelBundle {
      * Empty when the bundle has no such component.
      */
     public Optional<Precision> precision(String key, Precision requested) {
+        Arguments.requireNonNull(key, "key");
         if (!files.containsKey(key)) {
             return Optional.empty();
         }
@@ -569,6 +571,7 @@ public final class ModelBundle {
      * component). Manifests that do not record a precision are {@link Precision#FP32}.
      */
     public Set<Precision> precisions(String key) {
+        Arguments.requireNonNull(key, "key");
         if (!files.containsKey(key)) {
             return Set.of();
         }

@@ -1,7 +1,6 @@
-package dev.decap.internal;
+package dev.decap;
 
-import dev.decap.DecapException;
-import dev.decap.InferenceException;
+import dev.decap.internal.Components;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
@@ -24,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * what is cached per bank (ND4J's off-heap copy) is not made again for every captioner derived with the same bank.
  * Thread-safe as the bank is.
  */
-public final class GuardedMemoryBank implements MemoryBank {
+final class GuardedMemoryBank implements MemoryBank {
     private static final String ROLE = "memory bank";
     private static final Map<IdentityKey, WeakReference<GuardedMemoryBank>> GUARDS = new HashMap<>();
     private static final ReferenceQueue<MemoryBank> STALE = new ReferenceQueue<>();
@@ -49,7 +48,7 @@ public final class GuardedMemoryBank implements MemoryBank {
     }
 
     /** The guard of {@code bank} (the same one while it is in use), or null for null. */
-    public static MemoryBank of(MemoryBank bank) {
+    static MemoryBank of(MemoryBank bank) {
         if (bank == null || bank instanceof GuardedMemoryBank) {
             return bank;
         }
