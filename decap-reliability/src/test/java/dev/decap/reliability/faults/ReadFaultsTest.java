@@ -114,7 +114,7 @@ class ReadFaultsTest {
     void bundle_reads_under_faults_give_the_bundle_or_name_the_file() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("bundle"));
         for (String name : List.of("decap-bundle.json", "vocab.txt", "decoder.onnx", "text_encoder.onnx",
-                "image_encoder.onnx")) {
+                "image_encoder.onnx", "decoder-int8.onnx", "decoder-int4.onnx", "image_encoder-int8.onnx")) {
             try (InputStream in = getClass().getClassLoader()
                     .getResourceAsStream("dev/decap/miniature/bundle/" + name)) {
                 Files.copy(in, dir.resolve(name));
