@@ -294,8 +294,9 @@ public final class DecapSparkMain implements Runnable {
         @Option(names = "--shards", required = true, paramLabel = "N", description = "Number of shards (tasks).")
         int shards;
 
-        @Option(names = "--dtype", paramLabel = "fp32|fp16", defaultValue = "fp32",
-                description = "Stored precision (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dtype", paramLabel = "fp32|fp16|int8", defaultValue = "fp32",
+                description = "Stored precision (default: ${DEFAULT-VALUE}); fp16 halves the size, int8 (one scale "
+                        + "per row) quarters it.")
         String dtype;
 
         @Option(names = "--batch", paramLabel = "N", defaultValue = "256", description = "Captions per encoder "
@@ -308,8 +309,8 @@ public final class DecapSparkMain implements Runnable {
             try {
                 type = VectorType.parse(dtype);
             } catch (RuntimeException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--dtype must be fp32 or fp16, found "
-                        + dtype);
+                throw new CommandLine.ParameterException(spec.commandLine(), "--dtype must be fp32, fp16 or int8, "
+                        + "found " + dtype);
             }
             MemoryJob job = MemoryJob.builder().bundle(bundle.toString())
                     .vocabulary(vocabulary == null ? null : vocabulary.toString()).output(out.toString())
