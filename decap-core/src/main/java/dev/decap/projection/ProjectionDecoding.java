@@ -3,6 +3,7 @@ package dev.decap.projection;
 import dev.decap.spi.Arguments;
 import dev.decap.ConfigurationException;
 import dev.decap.internal.kernels.ProjectionKernel;
+import dev.decap.internal.kernels.VectorKernels;
 import dev.decap.internal.kernels.RowBlock;
 import dev.decap.internal.kernels.RowSource;
 import dev.decap.projection.spi.ProjectionAccumulator;
@@ -70,6 +71,24 @@ public final class ProjectionDecoding implements Projector {
     /** Projection decoding with DeCap's defaults. */
     public static ProjectionDecoding create() {
         return builder().build();
+    }
+
+    /**
+     * Whether this JVM runs the projection's vector kernels: it does when it was started with
+     * {@code --add-modules jdk.incubator.vector} (Java 17 to 25; the JDK's incubating Vector API), unless
+     * {@code -Ddecap.vector=false}. The vector kernels compute the same bits as the scalar ones, three to five
+     * times faster (see {@code docs/performance.md}).
+     */
+    public static boolean vectorKernels() {
+        return VectorKernels.enabled();
+    }
+
+    /**
+     * The kernels in use and why, for diagnostics: {@code "jdk.incubator.vector (256-bit)"}, or
+     * {@code "scalar (...)"} with the reason and, where it applies, the JVM option that enables the vector kernels.
+     */
+    public static String kernels() {
+        return VectorKernels.description();
     }
 
     /** What this projector computes: temperature, top-k restriction, listed contributions. */

@@ -4,23 +4,26 @@ import java.util.Arrays;
 
 /**
  * Scores a batch of queries against blocks of memory rows, with the same results, bit for bit, as
- * {@link DotKernels#dots} (each dot product summed as even and odd components apart, each in index order). Not public API; one
- * instance per thread.
+ * {@link DotKernels#dots} (the canonical eight-lane order). Not public API; one instance per thread.
  *
- * <p>For small batches it uses {@link DotKernels#dotsBatch} (scalar register tiles, about 13 GFLOP/s on one core of
- * the build machine). From {@link #TRANSPOSE_FROM} queries on, it transposes the block once into
- * {@code dimension} arrays of {@code rows} floats and accumulates {@code s[r] += q[i] * mT[i][r]} over the rows,
- * four queries per pass: loops over small arrays indexed from 0, which HotSpot C2 (JDK 17) vectorises. That
- * reached 20.5 against 13.7 GFLOP/s for 32 queries; the transposition does not pay below 16 queries.
+ * <p>With the vector kernels ({@link VectorKernels}) it is {@link DotKernels#dotsBatch}, vectorised along the
+ * components, at every batch size. Without them, small batches use the scalar {@link DotKernels#dotsBatch}, and
+ * from {@link #TRANSPOSE_FROM} queries on the block is transposed once into {@code dimension} arrays of
+ * {@code rows} floats and {@code s[r] += q[i] * mT[i][r]} is accumulated over the rows, four queries per pass, one
+ * accumulator array per query and lane: loops over small arrays indexed from 0, which HotSpot C2 (JDK 17)
+ * vectorises along the rows without reassociating anything. The transposition does not pay below 16 queries.
  */
 public final class BatchScorer {
-    /** Batches at least this large use the transposed, vectorised kernel. */
+    /** Without the vector kernels, batches at least this large use the transposed kernel. */
     public static final int TRANSPOSE_FROM = 16;
+
+    private static final boolean VECTOR = VectorKernels.enabled();
+    private static final int L = DotKernels.LANES;
 
     private final int dimension;
     private final int maxRows;
     private float[][] transposed;
-    /** Accumulators of four queries: even components in 0..3, odd components in 4..7. */
+    /** Accumulators of four queries: lane {@code l} of query {@code k} in {@code acc[l * 4 + k]}. */
     private float[][] acc;
 
     /** A scorer for rows of {@code dimension} floats, in blocks of at most {@code maxRows} rows. */
@@ -45,14 +48,24 @@ public final class BatchScorer {
      * {@code q} starts at {@code queries[q * dimension]}, row {@code r} at {@code data[offset + r * dimension]}.
      */
     public void score(float[] queries, int count, float[] data, int offset, int rows, float[] out, int outStride) {
-        if (count < TRANSPOSE_FROM || rows > maxRows) {
+        score(queries, count, data, offset, rows, out, outStride, VECTOR);
+    }
+
+    /** {@link #score}, choosing the vector kernels or not (tests compare both). */
+    void score(float[] queries, int count, float[] data, int offset, int rows, float[] out, int outStride,
+               boolean vector) {
+        if (vector) {
             DotKernels.dotsBatch(queries, count, data, offset, rows, dimension, out, outStride);
+            return;
+        }
+        if (count < TRANSPOSE_FROM || rows > maxRows) {
+            DotKernels.scalarDotsBatch(queries, count, data, offset, rows, dimension, out, outStride);
             return;
         }
         int d = dimension;
         if (transposed == null) {
             transposed = new float[d][maxRows];
-            acc = new float[8][maxRows];
+            acc = new float[4 * L][maxRows];
         }
         float[][] t = transposed;
         for (int r = 0; r < rows; r++) {
@@ -64,41 +77,47 @@ public final class BatchScorer {
         int b = 0;
         for (; b + 3 < count; b += 4) {
             int q0 = b * d;
-            for (int k = 0; k < 8; k++) {
-                Arrays.fill(acc[k], 0, rows, 0f);
+            for (float[] a : acc) {
+                Arrays.fill(a, 0, rows, 0f);
             }
             for (int i = 0; i < d; i++) {
-                int p = (i & 1) * 4;
+                int p = (i & (L - 1)) * 4;
                 accumulate4(acc[p], acc[p + 1], acc[p + 2], acc[p + 3], t[i], queries[q0 + i],
                         queries[q0 + d + i], queries[q0 + 2 * d + i], queries[q0 + 3 * d + i], rows);
             }
             for (int k = 0; k < 4; k++) {
-                float[] e = acc[k];
-                float[] o = acc[k + 4];
-                int at = (b + k) * outStride;
-                for (int r = 0; r < rows; r++) {
-                    out[at + r] = e[r] + o[r];
-                }
+                reduceInto(acc, k, 4, out, (b + k) * outStride, rows);
             }
         }
         for (; b < count; b++) {
             int q0 = b * d;
-            float[] e = acc[0];
-            float[] o = acc[4];
-            Arrays.fill(e, 0, rows, 0f);
-            Arrays.fill(o, 0, rows, 0f);
+            for (int l = 0; l < L; l++) {
+                Arrays.fill(acc[l], 0, rows, 0f);
+            }
             for (int i = 0; i < d; i++) {
                 float u = queries[q0 + i];
-                float[] a = (i & 1) == 0 ? e : o;
+                float[] a = acc[i & (L - 1)];
                 float[] x = t[i];
                 for (int r = 0; r < rows; r++) {
                     a[r] += u * x[r];
                 }
             }
-            int at = b * outStride;
-            for (int r = 0; r < rows; r++) {
-                out[at + r] = e[r] + o[r];
-            }
+            reduceInto(acc, 0, 1, out, b * outStride, rows);
+        }
+    }
+
+    /** {@code out[at + r]} = the canonical reduction of lanes {@code acc[l * step + k][r]}, l = 0..7. */
+    private static void reduceInto(float[][] acc, int k, int step, float[] out, int at, int rows) {
+        float[] l0 = acc[k];
+        float[] l1 = acc[step + k];
+        float[] l2 = acc[2 * step + k];
+        float[] l3 = acc[3 * step + k];
+        float[] l4 = acc[4 * step + k];
+        float[] l5 = acc[5 * step + k];
+        float[] l6 = acc[6 * step + k];
+        float[] l7 = acc[7 * step + k];
+        for (int r = 0; r < rows; r++) {
+            out[at + r] = DotKernels.reduce(l0[r], l1[r], l2[r], l3[r], l4[r], l5[r], l6[r], l7[r]);
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class KernelsTest {
 
@@ -26,6 +27,15 @@ class KernelsTest {
             out.add(v);
         }
         return out;
+    }
+
+    @Test
+    void the_kernels_in_use_are_the_ones_this_test_run_expects() {
+        String expected = System.getProperty("decap.expect.vector");
+        assumeTrue(expected != null, "decap.expect.vector not set (run through Maven)");
+        boolean moduleResolved = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        assertEquals(Boolean.parseBoolean(expected), moduleResolved, "jdk.incubator.vector resolved");
+        assertEquals(Boolean.parseBoolean(expected), VectorKernels.enabled(), VectorKernels.description());
     }
 
     @Test

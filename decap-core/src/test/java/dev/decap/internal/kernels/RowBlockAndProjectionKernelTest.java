@@ -213,24 +213,20 @@ class RowBlockAndProjectionKernelTest {
     }
 
     @Test
-    void dot_is_the_sum_of_even_and_odd_components_each_in_index_order() {
-        for (int d : new int[] {1, 2, 5, 37, 512}) {
+    void dot_sums_eight_lanes_each_in_index_order_and_reduces_them_pairwise() {
+        for (int d : new int[] {1, 2, 5, 8, 13, 37, 512}) {
             float[] a = new float[d];
             float[] b = new float[d];
             for (int i = 0; i < d; i++) {
                 a[i] = (float) RANDOM.nextGaussian();
                 b[i] = (float) RANDOM.nextGaussian();
             }
-            float even = 0;
-            float odd = 0;
+            float[] lane = new float[8];
             for (int i = 0; i < d; i++) {
-                if (i % 2 == 0) {
-                    even += a[i] * b[i];
-                } else {
-                    odd += a[i] * b[i];
-                }
+                lane[i % 8] += a[i] * b[i];
             }
-            assertEquals(Float.floatToIntBits(even + odd), Float.floatToIntBits(DotKernels.dot(a, 0, b, 0, d)));
+            float expected = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+            assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(DotKernels.dot(a, 0, b, 0, d)));
         }
     }
 }

@@ -13,6 +13,7 @@ import dev.decap.miniature.Miniature;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.bundle.ModelBundle;
 import dev.decap.onnx.bundle.OnnxDeCap;
+import dev.decap.projection.ProjectionDecoding;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -267,6 +268,7 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("batch", batch);
             o.put("repeats", repeats);
             o.put("threads", threadCount);
+            o.put("kernels", ProjectionDecoding.kernels());
             o.put("median_ms_per_caption", round(median));
             o.put("min_ms_per_caption", round(sorted[0]));
             o.put("max_ms_per_caption", round(sorted[n - 1]));
@@ -280,6 +282,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "decap bench: %s, memory %,d rows (%s), %d images, %d tokens, batch %d, %s%n",
                     modelName, memoryRows, memoryKind, images, tokens, batch,
                     threadCount == 0 ? "default threads" : threadCount + " threads");
+            out.printf(Locale.ROOT, "projection kernels: %s%n", ProjectionDecoding.kernels());
             out.printf(Locale.ROOT, "median per caption: %.2f ms (min %.2f, max %.2f); %.1f captions/s%n", median,
                     sorted[0], sorted[n - 1], captionsPerSecond);
             out.println("stage          ms/caption");

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> KEYS = List.of("model", "memory", "memory_rows", "images", "tokens", "batch",
-            "repeats", "threads", "median_ms_per_caption", "min_ms_per_caption", "max_ms_per_caption",
+            "repeats", "threads", "kernels", "median_ms_per_caption", "min_ms_per_caption", "max_ms_per_caption",
             "captions_per_second", "stages_ms_per_caption");
     private static final List<String> STAGES = List.of("decode_image", "preprocess", "encode", "project",
             "decode_tokens");
