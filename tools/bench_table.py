@@ -11,7 +11,8 @@ With --summary, writes the summary: the keys below hold medians (milliseconds, o
 
   pytorch_notebook_full_caption_ms  pytorch_kv_full_caption_ms  java_full_caption_ms (the default precision)
   java_full_caption_fp32_ms  java_batch8_ms_per_caption  java_batch32_ms_per_caption  java_decoder_step_ms
-  token_agreement_default_vs_fp32
+  token_agreement_default_vs_fp32  java_full_caption_int8_bank_ms (default precision, the memory as an int8 bank
+  file)  java_kernels (the projection kernels the Java side ran: vector or scalar)
 """
 import argparse
 import json
@@ -78,8 +79,11 @@ def main(argv=None):
 
     print("\n| full caption, 20 tokens, one photo, 2 threads | median ms (min–max) | notebook / this | KV / this |")
     print("|---|---|---|---|")
-    for name, x in (("PyTorch, notebook (no cache)", nb), ("PyTorch, KV cache", kv),
-                    ("Java, float32", f), (f"Java, default precision ({precision_name(js)})", d)):
+    lines = [("PyTorch, notebook (no cache)", nb), ("PyTorch, KV cache", kv), ("Java, float32", f),
+             (f"Java, default precision ({precision_name(js)})", d)]
+    if "full_caption_default_int8_bank_ms" in js:
+        lines.append(("Java, default precision, int8 bank file", js["full_caption_default_int8_bank_ms"]))
+    for name, x in lines:
         print(f"| {name} | {mm(x)} | {nb['median_ms'] / x['median_ms']:.1f}x | {kv['median_ms'] / x['median_ms']:.1f}x |")
     print("\n| Java, default precision, pipelined batches | ms per caption, median (min–max) | captions/s |")
     print("|---|---|---|")
@@ -89,6 +93,11 @@ def main(argv=None):
     if st:
         print("\nstages of the default-precision single caption (ms): "
               + ", ".join(f"{k} {v}" for k, v in st.items()))
+    st8 = js.get("full_caption_default_int8_bank_stages_ms", {})
+    if st8:
+        print("stages with the int8 bank file (ms): " + ", ".join(f"{k} {v}" for k, v in st8.items()))
+    if js.get("kernels"):
+        print(f"projection kernels: {js['kernels']}")
     ag = js["token_agreement"]
     print(f"\ntoken agreement default vs fp32: {ag['token_agreement']} (decoder on {ag['decoder_prefixes']} prefixes: "
           f"{ag['decoder_token_agreement']}, {ag['decoder_identical_captions']} identical; end to end on "
@@ -105,6 +114,9 @@ def main(argv=None):
             "java_batch32_captions_per_s": b32["captions_per_s"],
             "java_decoder_step_ms": js["decoder_step_default_ms"]["median_ms"],
             "token_agreement_default_vs_fp32": ag["token_agreement"],
+            "java_full_caption_int8_bank_ms": (js["full_caption_default_int8_bank_ms"]["median_ms"]
+                                               if "full_caption_default_int8_bank_ms" in js else None),
+            "java_kernels": js.get("kernels"),
             "default_precision": js.get("default_precision"),
             "default_note": args.default_note,
             "threads": js["threads"], "memory": js["memory"], "tokens": js["tokens"],
@@ -116,6 +128,9 @@ def main(argv=None):
                 "java_decoder_step_ms": stats(js["decoder_step_default_ms"]),
                 "token_agreement": ag,
                 "java_full_caption_default_stages_ms": st,
+                "java_full_caption_int8_bank_ms": (stats(js["full_caption_default_int8_bank_ms"])
+                                                   if "full_caption_default_int8_bank_ms" in js else None),
+                "java_full_caption_int8_bank_stages_ms": js.get("full_caption_default_int8_bank_stages_ms"),
                 "load_average": {"pytorch_before": py.get("load_average_before"),
                                  "pytorch_after": py.get("load_average_after"),
                                  "java_before": js.get("load_average_before"),

@@ -18,7 +18,8 @@
 # 6. prints the tables and writes OUT_DIR/summary.json (tools/bench_table.py; keys documented there).
 # Needs ../shared/data (COCO captions, photos, CLIP vocabulary). Heavy: run when the machine is quiet.
 # Environment: DEFAULT_DECODER (int8: the precision that passes the accuracy checks; int4 is faster but keeps
-# only 76.5 % of the miniature captions token-identical), DEFAULT_IMAGE (int8), QUANTIZE (tools/quantize_bundle.py), REPEATS (5).
+# only 76.5 % of the miniature captions token-identical), DEFAULT_IMAGE (int8), QUANTIZE (tools/quantize_bundle.py), REPEATS (5),
+# VECTOR (1: the Java runs get --add-modules jdk.incubator.vector, decap's vector projection kernels; 0: scalar).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-tools/out/full}"
@@ -28,6 +29,11 @@ DEFAULT_DECODER="${DEFAULT_DECODER:-int8}"
 DEFAULT_IMAGE="${DEFAULT_IMAGE:-int8}"
 QUANTIZE="${QUANTIZE:-tools/quantize_bundle.py}"
 REPEATS="${REPEATS:-5}"
+VECTOR="${VECTOR:-1}"
+JAVA_OPTS=(-Xmx6g)
+if [ "$VECTOR" = 1 ]; then
+  JAVA_OPTS+=(--add-modules jdk.incubator.vector)
+fi
 SHARED="$(cd ../shared/data && pwd)"
 export OMP_WAIT_POLICY=PASSIVE
 
@@ -55,9 +61,9 @@ fi
 # decap-benchmarks.jar (shaded) carries the benchmarks, the library and its dependencies
 ./mvnw -B -q -o -pl decap-benchmarks -am package -DskipTests
 CP="decap-benchmarks/target/decap-benchmarks.jar"
-java -Xmx6g -cp "$CP" dev.decap.benchmarks.onnx.DecoderBenchmark "$OUT" --shared "$SHARED" --memory "$MEMORY" \
+java "${JAVA_OPTS[@]}" -cp "$CP" dev.decap.benchmarks.onnx.DecoderBenchmark "$OUT" --shared "$SHARED" --memory "$MEMORY" \
   --threads "$THREADS" --out "$OUT/java.json"
-java -Xmx6g -cp "$CP" dev.decap.benchmarks.onnx.SpeedSummary "$OUT" "$DEFAULT_BUNDLE" --shared "$SHARED" \
+java "${JAVA_OPTS[@]}" -cp "$CP" dev.decap.benchmarks.onnx.SpeedSummary "$OUT" "$DEFAULT_BUNDLE" --shared "$SHARED" \
   --memory "$MEMORY" --threads "$THREADS" --reps 7 --out "$OUT/java-summary.json"
 
 /usr/bin/python3 tools/bench_table.py "$OUT/pytorch.json" "$OUT/java.json" "$OUT/java-summary.json" \

@@ -11,10 +11,15 @@ import dev.decap.decoding.DecodingOptions;
 import dev.decap.decoding.LanguageModel;
 import dev.decap.image.ImageLoader;
 import dev.decap.memory.MemoryBank;
+import dev.decap.memory.file.EncoderIdentity;
+import dev.decap.memory.file.MemoryBankFile;
+import dev.decap.memory.file.MemoryBankWriter;
+import dev.decap.memory.file.VectorType;
 import dev.decap.onnx.OnnxOptions;
 import dev.decap.onnx.bundle.DecapModel;
 import dev.decap.onnx.bundle.OnnxDeCap;
 import dev.decap.onnx.decoding.OnnxCaptionDecoder;
+import dev.decap.projection.ProjectionDecoding;
 import dev.decap.projection.Projector;
 import dev.decap.projection.Projectors;
 import dev.decap.tokenization.ClipTokenizer;
@@ -83,6 +88,7 @@ public final class SpeedSummary {
         result.put("fp32_bundle", fp32Dir.toString());
         result.put("default_bundle", defaultDir.toString());
         result.put("java", System.getProperty("java.version"));
+        result.put("kernels", ProjectionDecoding.kernels());
         result.put("load_average_before", loadAverage());
         List<BufferedImage> photos = photos(shared);
         boolean same = fp32Dir.toAbsolutePath().normalize().equals(defaultDir.toAbsolutePath().normalize());
@@ -117,6 +123,25 @@ public final class SpeedSummary {
                         + result.get("full_caption_fp32_ms"));
                 result.set("full_caption_default_stages_ms", stages(fast, photo, reps));
                 log("stages: " + result.get("full_caption_default_stages_ms"));
+
+                // The same memory as an int8 bank file (a quarter of the bytes), default precision.
+                Path int8File = Path.of(opt.getOrDefault("--int8-bank", "/tmp/decap-speed-summary-int8.dmb"));
+                writeInt8(int8File, bank);
+                try (MemoryBankFile int8 = MemoryBankFile.open(int8File);
+                     DeCap fastInt8 = shipped.captioner().memoryBank(int8).projector(pd).decodingOptions(twenty)
+                             .build()) {
+                    for (int i = 0; i < 2; i++) {
+                        fastInt8.caption(photo);
+                    }
+                    double[] int8Ms = new double[reps];
+                    for (int r = 0; r < reps; r++) {
+                        int8Ms[r] = time(() -> fastInt8.caption(photo));
+                    }
+                    result.set("full_caption_default_int8_bank_ms", stats(int8Ms));
+                    result.set("full_caption_default_int8_bank_stages_ms", stages(fastInt8, photo, reps));
+                    log("full caption, int8 bank: " + result.get("full_caption_default_int8_bank_ms") + ", stages "
+                            + result.get("full_caption_default_int8_bank_stages_ms"));
+                }
 
                 ObjectNode batches = result.putObject("batch_default");
                 for (int b : new int[] {8, 32}) {
@@ -158,6 +183,19 @@ public final class SpeedSummary {
         result.put("load_average_after", loadAverage());
         JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
         log("wrote " + out);
+    }
+
+    /** {@code bank}'s rows as an int8 bank file at {@code file} (rewritten each run). */
+    private static void writeInt8(Path file, MemoryBank bank) {
+        int d = bank.dimension();
+        try (MemoryBankWriter w = MemoryBankWriter.builder().output(file).dimension(d)
+                .encoder(new EncoderIdentity("benchmark-random", "00".repeat(32))).vectorType(VectorType.INT8)
+                .dedupe(false).build()) {
+            for (int i = 0; i < bank.size(); i++) {
+                w.add(bank.caption(i), bank.embedding(i));
+            }
+            w.commit();
+        }
     }
 
     /** Median time per caption of each stage of {@code decap.caption(photo)}, through a {@link StageListener}. */
