@@ -17,6 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanamaKernels implements VectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /**
+     * Element-wise work (the weighted sums) gives the same bits at any width, so it uses the CPU's widest vectors
+     * (512 bits with AVX-512); dot products keep 256 bits, their lanes being the canonical order.
+     */
+    private static final VectorSpecies<Float> W = FloatVector.SPECIES_PREFERRED;
     private static final int L = 8;
     /** {@code 2^23 + 128}, see {@link RowBlock}. */
     private static final float INT8_BIAS = 8388736f;
@@ -137,14 +142,14 @@ final class PanamaKernels implements VectorKernels {
     @Override
     public void mix4(float[] a, float[] data, int o0, int o1, int o2, int o3, float w0, float w1, float w2,
                      float w3, int d) {
-        int d8 = d & ~(L - 1);
+        int dv = d - d % W.length();
         int i = 0;
-        for (; i < d8; i += L) {
-            FloatVector s = FloatVector.fromArray(F, data, o0 + i).mul(w0)
-                    .add(FloatVector.fromArray(F, data, o1 + i).mul(w1))
-                    .add(FloatVector.fromArray(F, data, o2 + i).mul(w2))
-                    .add(FloatVector.fromArray(F, data, o3 + i).mul(w3));
-            FloatVector.fromArray(F, a, i).add(s).intoArray(a, i);
+        for (; i < dv; i += W.length()) {
+            FloatVector s = FloatVector.fromArray(W, data, o0 + i).mul(w0)
+                    .add(FloatVector.fromArray(W, data, o1 + i).mul(w1))
+                    .add(FloatVector.fromArray(W, data, o2 + i).mul(w2))
+                    .add(FloatVector.fromArray(W, data, o3 + i).mul(w3));
+            FloatVector.fromArray(W, a, i).add(s).intoArray(a, i);
         }
         for (; i < d; i++) {
             a[i] += w0 * data[o0 + i] + w1 * data[o1 + i] + w2 * data[o2 + i] + w3 * data[o3 + i];
@@ -153,10 +158,10 @@ final class PanamaKernels implements VectorKernels {
 
     @Override
     public void mix1(float[] a, float[] data, int o, float w, int d) {
-        int d8 = d & ~(L - 1);
+        int dv = d - d % W.length();
         int i = 0;
-        for (; i < d8; i += L) {
-            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, data, o + i).mul(w)).intoArray(a, i);
+        for (; i < dv; i += W.length()) {
+            FloatVector.fromArray(W, a, i).add(FloatVector.fromArray(W, data, o + i).mul(w)).intoArray(a, i);
         }
         for (; i < d; i++) {
             a[i] += w * data[o + i];

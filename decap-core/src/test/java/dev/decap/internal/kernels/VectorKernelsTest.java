@@ -86,7 +86,7 @@ class VectorKernelsTest {
     @Test
     void vector_weighted_sums_give_the_scalar_bits() {
         VectorKernels v = vector();
-        for (int d : new int[] {3, 8, 13, 512}) {
+        for (int d : new int[] {3, 8, 13, 37, 512}) {
             for (int rows = 1; rows <= 9; rows++) {
                 float[] data = gaussian((rows + 1) * d);
                 int count = 3;
