@@ -87,7 +87,8 @@ public final class Projectors {
         String wanted = System.getProperty(PROPERTY);
         List<ProjectorProvider> all = loadProviders();
         if (wanted == null || wanted.isBlank()) {
-            return all.isEmpty() ? null : all.get(0);
+            // a negative priority: not faster than the pure-Java projector in this JVM (ProjectorProvider#priority)
+            return all.isEmpty() || all.get(0).priority() < 0 ? null : all.get(0);
         }
         if (wanted.equals("java")) {
             return null;

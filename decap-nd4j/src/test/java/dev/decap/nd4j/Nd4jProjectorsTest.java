@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /** With decap-nd4j on the classpath, the default projection decoding of every entry point is ND4J's. */
 class Nd4jProjectorsTest {
@@ -29,6 +30,8 @@ class Nd4jProjectorsTest {
 
     @Test
     void default_projection_decoding_is_nd4j_with_decap_settings_and_agrees_with_pure_java() throws Exception {
+        assumeFalse(ProjectionDecoding.vectorKernels(), "with the vector kernels pure Java is the default "
+                + "(Nd4jAndVectorKernelsTest)");
         MemoryBank bank = InMemoryMemoryBank.builder().addAll(TestVectors.captions(300),
                 TestVectors.gaussian(300, 16, 1)).build();
         List<float[]> queries = TestVectors.unitGaussian(5, 16, 2);

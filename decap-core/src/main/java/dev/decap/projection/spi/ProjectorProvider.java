@@ -22,7 +22,9 @@ public interface ProjectorProvider {
 
     /**
      * Which provider wins when several are present: the highest priority. The pure-Java default has none (it is
-     * used when no provider is found).
+     * used when no provider is found). A negative priority says that this provider is not faster than the
+     * pure-Java projector in this JVM (for example because it runs decap's vector kernels): it is then used only
+     * when named by {@code -Ddecap.projector}. Read once, when the providers are first loaded.
      */
     int priority();
 
