@@ -36,48 +36,10 @@ public final class RowMixer {
      */
     public void mix(float[] weights, int weightStride, int count, int rows, float[] data, int offset,
                     float[][] acc) {
-        if (VECTOR != null) {
-            mix(VECTOR, weights, weightStride, count, rows, data, offset, acc);
-            return;
-        }
-        int d = dimension;
-        int r = 0;
-        for (; r + 3 < rows; r += 4) {
-            if (allZero(weights, weightStride, count, r, 4)) {
-                continue;
-            }
-            int o = offset + r * d;
-            System.arraycopy(data, o, t0, 0, d);
-            System.arraycopy(data, o + d, t1, 0, d);
-            System.arraycopy(data, o + 2 * d, t2, 0, d);
-            System.arraycopy(data, o + 3 * d, t3, 0, d);
-            for (int q = 0; q < count; q++) {
-                int w = q * weightStride + r;
-                float w0 = weights[w];
-                float w1 = weights[w + 1];
-                float w2 = weights[w + 2];
-                float w3 = weights[w + 3];
-                if (w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0) {
-                    continue;
-                }
-                mix4(acc[q], w0, w1, w2, w3, d);
-            }
-        }
-        for (; r < rows; r++) {
-            if (allZero(weights, weightStride, count, r, 1)) {
-                continue;
-            }
-            System.arraycopy(data, offset + r * d, t0, 0, d);
-            for (int q = 0; q < count; q++) {
-                float w0 = weights[q * weightStride + r];
-                if (w0 != 0) {
-                    mix1(acc[q], w0, d);
-                }
-            }
-        }
+        mix(VECTOR, weights, weightStride, count, rows, data, offset, acc);
     }
 
-    /** {@link #mix} with the given vector kernels (tests compare them with the scalar mix). */
+    /** {@link #mix} with the given vector kernels, or the scalar ones when null (tests compare the two). */
     void mix(VectorKernels vector, float[] weights, int weightStride, int count, int rows, float[] data, int offset,
              float[][] acc) {
         int d = dimension;
@@ -87,6 +49,12 @@ public final class RowMixer {
                 continue;
             }
             int o = offset + r * d;
+            if (vector == null) {
+                System.arraycopy(data, o, t0, 0, d);
+                System.arraycopy(data, o + d, t1, 0, d);
+                System.arraycopy(data, o + 2 * d, t2, 0, d);
+                System.arraycopy(data, o + 3 * d, t3, 0, d);
+            }
             for (int q = 0; q < count; q++) {
                 int w = q * weightStride + r;
                 float w0 = weights[w];
@@ -96,7 +64,11 @@ public final class RowMixer {
                 if (w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0) {
                     continue;
                 }
-                vector.mix4(acc[q], data, o, o + d, o + 2 * d, o + 3 * d, w0, w1, w2, w3, d);
+                if (vector == null) {
+                    mix4(acc[q], w0, w1, w2, w3, d);
+                } else {
+                    vector.mix4(acc[q], data, o, o + d, o + 2 * d, o + 3 * d, w0, w1, w2, w3, d);
+                }
             }
         }
         for (; r < rows; r++) {
@@ -104,9 +76,17 @@ public final class RowMixer {
                 continue;
             }
             int o = offset + r * d;
+            if (vector == null) {
+                System.arraycopy(data, o, t0, 0, d);
+            }
             for (int q = 0; q < count; q++) {
                 float w0 = weights[q * weightStride + r];
-                if (w0 != 0) {
+                if (w0 == 0) {
+                    continue;
+                }
+                if (vector == null) {
+                    mix1(acc[q], w0, d);
+                } else {
                     vector.mix1(acc[q], data, o, w0, d);
                 }
             }

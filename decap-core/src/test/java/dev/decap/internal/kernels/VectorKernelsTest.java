@@ -93,27 +93,14 @@ class VectorKernelsTest {
                 int stride = rows + 2;
                 float[] weights = gaussian(count * stride);
                 weights[0] = 0f;
+                for (int r = 0; r < Math.min(4, rows); r++) {
+                    weights[2 * stride + r] = 0f; // a query whose first group of rows weighs nothing
+                }
                 float[][] scalar = new float[count][d];
                 float[][] vector = new float[count][d];
                 scalar[1][0] = vector[1][0] = 0.5f;
                 RowMixer mixer = new RowMixer(d);
-                // RowMixer.mix is scalar unless the vector kernels are in use; compare with an explicit scalar sum
-                for (int q = 0; q < count; q++) {
-                    int r = 0;
-                    for (; r + 3 < rows; r += 4) {
-                        int w = q * stride + r;
-                        for (int i = 0; i < d; i++) {
-                            int o = d + r * d + i;
-                            scalar[q][i] += weights[w] * data[o] + weights[w + 1] * data[o + d]
-                                    + weights[w + 2] * data[o + 2 * d] + weights[w + 3] * data[o + 3 * d];
-                        }
-                    }
-                    for (; r < rows; r++) {
-                        for (int i = 0; i < d; i++) {
-                            scalar[q][i] += weights[q * stride + r] * data[d + r * d + i];
-                        }
-                    }
-                }
+                mixer.mix(null, weights, stride, count, rows, data, d, scalar);
                 mixer.mix(v, weights, stride, count, rows, data, d, vector);
                 for (int q = 0; q < count; q++) {
                     for (int i = 0; i < d; i++) {
