@@ -3,6 +3,8 @@
 
     /usr/bin/python3 tools/quantize_bundle.py IN OUT [--decoder int8|int4|fp16] [--image int8|int4|fp16]
                                               [--block-size 32] [--accuracy-level 4] [--tied-bits 4|8]
+                                              [--int8-nodes REGEX] [--int8-block-size N] [--scale-search]
+                                              [--gptq CAPTIONS] [--gptq-damp 0.01] [--gptq-act-order]
                                               [--exclude REGEX] [--as-variants] [--check] [--report FILE]
 
 Reads the bundle IN and writes the bundle OUT (a new directory, or IN itself with --as-variants):
@@ -16,6 +18,11 @@ Reads the bundle IN and writes the bundle OUT (a new directory, or IN itself wit
   activations to int8 per block (its fast CPU kernels; with 0 the int8 kernel of ORT 1.24 is ~50x slower).
   ``--decoder fp16``: the weights are stored as float16 and cast back to float32 in the graph (ONNX Runtime folds
   the casts at load); ``--fp16-matmul`` runs the matmuls and gathers in float16 instead (slower on x86 CPUs).
+* How the codes are chosen (same format): round to nearest by default; ``--scale-search`` searches each block's
+  clipping factor; ``--gptq CAPTIONS`` quantizes the decoder by GPTQ, calibrated on those captions embedded by the
+  bundle's text tower (:mod:`decap_tools.calibrate`; word-tokenizer bundles), ``--gptq-act-order`` in order of
+  decreasing input activity. ``--int8-nodes REGEX`` (with ``--decoder int4``): matching decoder nodes get 8-bit
+  weights, in blocks of ``--int8-block-size`` (also the tied table's under ``--tied-bits 8``).
 * ``--image int8|int4|fp16``: the same for the image tower's MatMul/Gemm weights (``Conv`` stays float32).
 * Other files (text tower, vocabulary, vocab map) are copied unchanged.
 * The manifest records each file's ``precision`` (``fp32``, ``fp16``, ``int8``, ``int4``). Without
@@ -163,6 +170,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not args.decoder and not args.image:
         ap.error("nothing to do: give --decoder and/or --image")
+    if (args.int8_nodes or args.int8_block_size) and args.decoder != "int4":
+        ap.error(f"--int8-nodes / --int8-block-size mix 8-bit weights into an int4 decoder: expected --decoder int4, "
+                 f"found {args.decoder}")
+    if args.gptq and args.decoder not in ("int8", "int4"):
+        ap.error(f"--gptq quantizes the decoder: expected --decoder int8 or int4, found {args.decoder}")
+    if args.gptq and not Path(args.gptq).is_file():
+        ap.error(f"--gptq {args.gptq}: no such file (expected a text file of calibration captions, one a line)")
     src, out = Path(args.input).resolve(), Path(args.output).resolve()
     manifest = bundle.read_manifest(src, check_hashes=True)
     files = manifest["files"]

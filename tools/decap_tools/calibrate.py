@@ -32,7 +32,9 @@ Quantizer = Callable[[str, np.ndarray, np.ndarray], np.ndarray]
 
 def decoder_from_onnx(path, heads: int) -> Tuple[DeCapDecoder, Dict[str, str]]:
     """The float32 PyTorch decoder of a decap ``decoder.onnx`` (exported by ``tools/export_decoder.py``) and the
-    map state-dict key -> ONNX initializer name (the export prefixes the keys, e.g. ``model.``)."""
+    map state-dict key -> ONNX initializer name (the export prefixes the keys, e.g. ``model.``). Every parameter
+    must be its own initializer, as in a trained model's export (the exporter merges equal constants, e.g. the zero
+    biases of an untrained model: such a file is refused)."""
     inits = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
     keys = {}
     for name in inits:

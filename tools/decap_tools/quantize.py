@@ -15,6 +15,9 @@ Quantization (symmetric, per block of ``block_size`` consecutive K values of one
 largest magnitude ``m`` (with its sign) sets ``scale = m / -2^(bits-1)``, so it maps exactly to the code 0 (= the
 most negative level) and every other element lies within ``[-2^(bits-1), 2^(bits-1) - 1] * |scale|``; codes are
 ``clip(round(w / scale), -2^(bits-1), 2^(bits-1) - 1) + 2^(bits-1)``. This is MLAS's blockwise symmetric scheme.
+Two ways to choose better codes in the same format: a per-block clipping search for the scale
+(:func:`block_scales`, ``scale_search``), and GPTQ (:func:`quantize_gptq`) from the Hessian ``X^T X`` of the
+layer's calibration inputs (``hessians`` of :func:`quantize_graph`; :mod:`decap_tools.calibrate` computes them).
 
 fp16 (``precision="fp16"``): every float32 initializer with at least ``min_elements`` values is stored as float16
 and cast back to float32 by a ``Cast`` node, so the graph computes in float32 exactly as before on the rounded
