@@ -15,6 +15,9 @@ Quantization (symmetric, per block of ``block_size`` consecutive K values of one
 largest magnitude ``m`` (with its sign) sets ``scale = m / -2^(bits-1)``, so it maps exactly to the code 0 (= the
 most negative level) and every other element lies within ``[-2^(bits-1), 2^(bits-1) - 1] * |scale|``; codes are
 ``clip(round(w / scale), -2^(bits-1), 2^(bits-1) - 1) + 2^(bits-1)``. This is MLAS's blockwise symmetric scheme.
+Two ways to choose better codes in the same format: a per-block clipping search for the scale
+(:func:`block_scales`, ``scale_search``), and GPTQ (:func:`quantize_gptq`) from the Hessian ``X^T X`` of the
+layer's calibration inputs (``hessians`` of :func:`quantize_graph`; :mod:`decap_tools.calibrate` computes them).
 
 fp16 (``precision="fp16"``): every float32 initializer with at least ``min_elements`` values is stored as float16
 and cast back to float32 by a ``Cast`` node, so the graph computes in float32 exactly as before on the rounded
@@ -37,30 +40,130 @@ PRECISIONS = ("fp32", "fp16", "int8", "int4")
 
 # --------------------------------------------------------------------------------------------------- packing
 
-def quantize_blockwise(w_nk: np.ndarray, bits: int, block_size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Quantizes ``w_nk`` (float32 ``[N, K]``: one row per output column) block-wise along K.
+#: clipping factors tried by the scale search (``scale_search``): 1.00, 0.99, .. 0.70 of the block's largest magnitude
+SEARCH_FACTORS = tuple(round(1.0 - 0.01 * i, 2) for i in range(31))
 
-    Returns ``(codes, scales)``: codes uint8 ``[N, k_blocks * block_size]`` (unsigned, zero point ``2^(bits-1)``,
-    K padded with zeros to whole blocks) and scales float32 ``[N, k_blocks]``.
-    """
+
+def _check_bits(bits: int, block_size: int) -> None:
     if bits not in (4, 8):
         raise ValueError(f"bits: expected 4 or 8, found {bits}")
     if block_size < 16 or block_size & (block_size - 1):
         raise ValueError(f"block_size must be a power of two >= 16, found {block_size}")
+
+
+def block_scales(blocks: np.ndarray, bits: int, scale_search: bool = False) -> np.ndarray:
+    """The float32 scale of each block of ``blocks`` (``[..., block_size]``; the last axis is one block).
+
+    Without ``scale_search``: ``m / -2^(bits-1)`` where ``m`` is the block's element of largest magnitude (with its
+    sign), so ``m`` maps exactly to the most negative level. With ``scale_search``: the scale among
+    ``f * m / -2^(bits-1)`` and ``f * m / (2^(bits-1) - 1)`` for every clipping factor ``f`` of
+    :data:`SEARCH_FACTORS` (``m`` mapped to the most negative or to the most positive level, the largest values
+    possibly clipped) whose round-to-nearest codes give the block the smallest squared error; ties keep the
+    first candidate, so a block never ends with a larger error than without the search.
+    """
+    b = np.asarray(blocks, dtype=np.float32)
+    idx = np.argmax(np.abs(b), axis=-1)
+    m = np.take_along_axis(b, idx[..., None], axis=-1)[..., 0]
+    half = 1 << (bits - 1)
+    best = (m / np.float32(-half)).astype(np.float32)
+    if not scale_search:
+        return best
+    best_err = _block_error(b, best, bits)
+    for f in SEARCH_FACTORS:
+        for level in (-half, half - 1):
+            s = (m * np.float32(f) / np.float32(level)).astype(np.float32)
+            err = _block_error(b, s, bits)
+            better = err < best_err
+            best = np.where(better, s, best)
+            best_err = np.where(better, err, best_err)
+    return best
+
+
+def _block_error(blocks: np.ndarray, scales: np.ndarray, bits: int) -> np.ndarray:
+    """Squared error of each block after round-to-nearest with ``scales`` (float64 sums)."""
+    q = _codes(blocks, scales, bits).astype(np.float32) - (1 << (bits - 1))
+    d = q * scales[..., None] - blocks
+    return np.square(d, dtype=np.float64).sum(axis=-1)
+
+
+def _codes(values: np.ndarray, scales: np.ndarray, bits: int) -> np.ndarray:
+    """Unsigned round-to-nearest codes of ``values`` ``[..., j]`` with ``scales`` ``[...]`` (zero scale: the zero
+    point)."""
+    half = 1 << (bits - 1)
+    safe = np.where(scales == 0, np.float32(1), scales).astype(np.float32)
+    q = np.clip(np.rint(values / safe[..., None]), -half, half - 1) + half
+    return np.where(scales[..., None] == 0, half, q).astype(np.uint8)
+
+
+def quantize_blockwise(w_nk: np.ndarray, bits: int, block_size: int,
+                       scale_search: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """Quantizes ``w_nk`` (float32 ``[N, K]``: one row per output column) block-wise along K, round to nearest.
+
+    Returns ``(codes, scales)``: codes uint8 ``[N, k_blocks * block_size]`` (unsigned, zero point ``2^(bits-1)``,
+    K padded with zeros to whole blocks) and scales float32 ``[N, k_blocks]`` (:func:`block_scales`).
+    """
+    _check_bits(bits, block_size)
     w = np.asarray(w_nk, dtype=np.float32)
     n, k = w.shape
     k_blocks = -(-k // block_size)
     padded = np.zeros((n, k_blocks * block_size), np.float32)
     padded[:, :k] = w
     blocks = padded.reshape(n, k_blocks, block_size)
-    idx = np.argmax(np.abs(blocks), axis=2)
-    m = np.take_along_axis(blocks, idx[..., None], axis=2)[..., 0]
+    scales = block_scales(blocks, bits, scale_search)
+    return _codes(blocks, scales, bits).reshape(n, k_blocks * block_size), scales
+
+
+def quantize_gptq(w_nk: np.ndarray, hessian: np.ndarray, bits: int, block_size: int, damp: float = 0.01,
+                  scale_search: bool = False, act_order: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """GPTQ (Frantar et al., ICLR 2023) with the block layout of :func:`quantize_blockwise`: the same
+    ``(codes, scales)``, chosen to make the layer's *outputs* close rather than each weight.
+
+    ``hessian`` is ``X^T X`` (float ``[K, K]``) of the layer's calibration inputs ``X`` ``[rows, K]``; GPTQ minimises
+    ``||X (W - Q)^T||^2`` greedily: the columns (input features) are quantized one at a time, and after each one the
+    columns not yet quantized absorb its rounding error through the inverse Hessian
+    (``W[:, later] -= (w_j - q_j) / U[j, j] * U[j, later]`` with ``U`` the upper Cholesky factor of ``H^-1`` in the
+    processing order). In K order (default) a block's scales are set (:func:`block_scales`) when the quantization
+    reaches its first column, from the weights as updated so far; with ``act_order`` the columns go by decreasing
+    ``diag(H)`` (the most active input first) and every block's scales are set beforehand from the float weights
+    ("static groups", so the blocks stay contiguous along K as ``MatMulNBits`` needs). ``damp`` adds
+    ``damp * mean(diag H)`` to the diagonal; input features that never occur (zero diagonal) are quantized as zeros.
+    """
+    _check_bits(bits, block_size)
+    w = np.asarray(w_nk, dtype=np.float64)
+    n, k = w.shape
+    h = np.array(hessian, dtype=np.float64)
+    if h.shape != (k, k):
+        raise ValueError(f"hessian shape: expected {(k, k)}, found {h.shape}")
+    k_blocks = -(-k // block_size)
+    kp = k_blocks * block_size
+    W = np.zeros((n, kp))
+    W[:, :k] = w
+    H = np.eye(kp)
+    H[:k, :k] = h
+    dead = np.diag(H) <= 0
+    H[dead, dead] = 1.0
+    W[:, dead] = 0.0
+    H[np.diag_indices(kp)] += damp * float(np.mean(np.diag(H)))
     half = 1 << (bits - 1)
-    scales = (m / -half).astype(np.float32)
-    safe = np.where(scales == 0, np.float32(1), scales)
-    q = np.clip(np.rint(blocks / safe[..., None]), -half, half - 1) + half
-    q = np.where(scales[..., None] == 0, half, q)
-    return q.astype(np.uint8).reshape(n, k_blocks * block_size), scales
+    scales = np.empty((n, k_blocks), np.float32)
+    if act_order:
+        scales[:] = block_scales(W.astype(np.float32).reshape(n, k_blocks, block_size), bits, scale_search)
+        order = np.argsort(-np.diag(H), kind="stable")
+    else:
+        order = np.arange(kp)
+    W = W[:, order]
+    U = np.linalg.cholesky(np.linalg.inv(H[np.ix_(order, order)])).T   # H^-1 = U^T U, U upper triangular
+    codes = np.empty((n, kp), np.uint8)
+    for i, j in enumerate(order):
+        b = j // block_size
+        if not act_order and j % block_size == 0:
+            scales[:, b] = block_scales(W[:, i:i + block_size].astype(np.float32), bits, scale_search)
+        s = scales[:, b]
+        c = _codes(W[:, i:i + 1].astype(np.float32), s, bits)[:, 0]
+        codes[:, j] = c
+        err = (W[:, i] - (c.astype(np.float64) - half) * s) / U[i, i]
+        W[:, i + 1:] -= np.outer(err, U[i, i + 1:])
+    return codes, scales
 
 
 def dequantize_blockwise(codes: np.ndarray, scales: np.ndarray, bits: int, block_size: int, k: int) -> np.ndarray:
@@ -120,13 +223,19 @@ class QuantizedMatrix:
         return int(self.packed.nbytes + self.scales.nbytes)
 
 
-def quantize_matrix(w_kn: np.ndarray, bits: int, block_size: int) -> QuantizedMatrix:
-    """Quantizes a ``MatMul`` weight ``[K, N]`` for ``MatMulNBits``."""
+def quantize_matrix(w_kn: np.ndarray, bits: int, block_size: int, scale_search: bool = False,
+                    hessian: Optional[np.ndarray] = None, damp: float = 0.01,
+                    act_order: bool = False) -> QuantizedMatrix:
+    """Quantizes a ``MatMul`` weight ``[K, N]`` for ``MatMulNBits``: round to nearest (:func:`quantize_blockwise`),
+    or GPTQ (:func:`quantize_gptq`) when ``hessian`` (``X^T X`` of the inputs, ``[K, K]``) is given."""
     w = np.asarray(w_kn, dtype=np.float32)
     if w.ndim != 2:
         raise ValueError(f"weight rank: expected 2, found {w.ndim}")
     k, n = w.shape
-    codes, scales = quantize_blockwise(w.T, bits, block_size)
+    if hessian is None:
+        codes, scales = quantize_blockwise(w.T, bits, block_size, scale_search)
+    else:
+        codes, scales = quantize_gptq(w.T, hessian, bits, block_size, damp, scale_search, act_order)
     k_blocks = scales.shape[1]
     packed = pack(codes, bits).reshape(n, k_blocks, block_size * bits // 8)
     return QuantizedMatrix(k, n, bits, block_size, packed, scales)
@@ -174,7 +283,10 @@ def _initializer_bytes(graph) -> int:
 def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32, accuracy_level: int = 4,
                    min_elements: int = 4096, quantize_gather: bool = True,
                    tied_bits: Optional[int] = None, exclude: Optional[str] = None,
-                   fp16_matmul: bool = False) -> QuantizeReport:
+                   fp16_matmul: bool = False, scale_search: bool = False,
+                   hessians: Optional[Dict[str, np.ndarray]] = None, damp: float = 0.01,
+                   int8_nodes: Optional[str] = None, act_order: bool = False,
+                   int8_block_size: Optional[int] = None) -> QuantizeReport:
     """Rewrites ``model`` in place for ``precision`` (``int8``, ``int4``, ``fp16``; ``fp32`` changes nothing).
 
     int8/int4: every ``MatMul`` whose second input is a float32 2-D initializer ``[K, N]`` and every ``Gemm`` with
@@ -188,6 +300,13 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
     embedding / LM head) with other bits than the rest, e.g. int4 projections with an int8 head. ``exclude``: a
     regular expression; nodes whose name it matches (``re.search``) stay float32 (ORT's ``nodes_to_exclude``).
     ``fp16_matmul``: with ``fp16``, run the matmuls and gathers in float16 (see :func:`_to_fp16`).
+    ``scale_search``: per-block scales by the clipping search of :func:`block_scales`. ``hessians``: initializer
+    name -> ``X^T X`` of the inputs its node multiplies it with (``[K, K]``, K as the weight is multiplied: the
+    width for the tied head), e.g. from :func:`decap_tools.calibrate.gptq_hessians`; those weights are quantized
+    by GPTQ (:func:`quantize_gptq`, ``damp``, ``act_order``), the others by round to nearest. ``int8_nodes``: a regular
+    expression; with ``int4``, the MatMul/Gemm nodes whose name it matches get 8-bit weights (mixed precision).
+    ``int8_block_size``: with ``int4``, the block size of the weights quantized at 8 bits (``tied_bits`` 8,
+    ``int8_nodes``; default ``block_size``). Each replaced node's bits and block size are in the report.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {PRECISIONS}, found {precision!r}")
@@ -204,19 +323,23 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
     bits = 8 if precision == "int8" else 4
     report.bits = bits
     inits: Dict[str, onnx.TensorProto] = {t.name: t for t in g.initializer}
-    gathered = {n.input[0] for n in g.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
+    gathered = gathered_tables(model)
     if tied_bits not in (None, 4, 8):
         raise ValueError(f"tied_bits: expected 4 or 8, found {tied_bits}")
     quantized: Dict[Tuple[str, bool], Tuple[str, str, QuantizedMatrix]] = {}   # (weight, transposed) -> names
     new_nodes = []
     new_inits: List[onnx.TensorProto] = []
 
-    def quantized_weight(name: str, transposed: bool) -> Tuple[str, str, QuantizedMatrix]:
+    wide = re.compile(int8_nodes) if int8_nodes else None
+
+    def quantized_weight(name: str, transposed: bool, node_name: str) -> Tuple[str, str, QuantizedMatrix]:
         key = (name, transposed)
         if key not in quantized:
             w = numpy_helper.to_array(inits[name]).astype(np.float32)
-            b = tied_bits if tied_bits is not None and name in gathered else bits
-            q = quantize_matrix(w.T if transposed else w, b, block_size)
+            b = 8 if wide is not None and wide.search(node_name) else weight_bits(name, bits, tied_bits, gathered)
+            bs = int8_block_size if int8_block_size and b == 8 and bits == 4 else block_size
+            h = hessians.get(name) if hessians else None
+            q = quantize_matrix(w.T if transposed else w, b, bs, scale_search, h, damp, act_order)
             stem = _unique_stem(name, {t.name for t in g.initializer} | {t.name for t in new_inits})
             b_name, s_name = f"{stem}_Q{b}", f"{stem}_scales"
             new_inits.append(numpy_helper.from_array(q.packed, b_name))
@@ -239,11 +362,11 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
             continue
         if node.op_type == "MatMul" and node.domain in ("", "ai.onnx") and len(node.input) == 2 \
                 and eligible(node.input[1]) and inits[node.input[1]].dims[0] % 16 == 0:
-            b_name, s_name, q = quantized_weight(node.input[1], False)
+            b_name, s_name, q = quantized_weight(node.input[1], False, node.name)
             new_nodes.append(_matmul_nbits(node.name, node.input[0], b_name, s_name, None, node.output[0], q,
                                            accuracy_level))
-            report.replaced.append({"node": node.name, "op": "MatMul", "K": q.k, "N": q.n,
-                                    "fp32_bytes": q.k * q.n * 4, "bytes": q.nbytes})
+            report.replaced.append({"node": node.name, "op": "MatMul", "weight": node.input[1], "bits": q.bits,
+                                    "block_size": q.block_size, "K": q.k, "N": q.n, "fp32_bytes": q.k * q.n * 4, "bytes": q.nbytes})
             continue
         if node.op_type == "Gemm" and node.domain in ("", "ai.onnx") and len(node.input) >= 2 \
                 and eligible(node.input[1]) and _attr(node, "transA", 0) == 0 \
@@ -252,7 +375,7 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
             dims = inits[node.input[1]].dims
             k_dim = dims[1] if trans_b else dims[0]
             if k_dim % 16 == 0:
-                b_name, s_name, q = quantized_weight(node.input[1], trans_b)
+                b_name, s_name, q = quantized_weight(node.input[1], trans_b, node.name)
                 bias, extra = None, []
                 if len(node.input) > 2 and node.input[2]:
                     c = inits.get(node.input[2])
@@ -266,8 +389,8 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
                 if extra:
                     new_nodes.append(helper.make_node("Add", [out, extra[0]], [node.output[0]],
                                                       name=node.name + "_bias"))
-                report.replaced.append({"node": node.name, "op": "Gemm", "K": q.k, "N": q.n,
-                                        "fp32_bytes": q.k * q.n * 4, "bytes": q.nbytes})
+                report.replaced.append({"node": node.name, "op": "Gemm", "weight": node.input[1],
+                                        "bits": q.bits, "block_size": q.block_size, "K": q.k, "N": q.n, "fp32_bytes": q.k * q.n * 4, "bytes": q.nbytes})
                 continue
         if node.op_type in ("MatMul", "Gemm", "Conv", "Gather") and any(i in inits for i in node.input):
             big = [i for i in node.input if i in inits and inits[i].data_type == TensorProto.FLOAT]
@@ -280,7 +403,7 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
         rewritten = []
         for node in new_nodes:
             key = (node.input[0], True) if node.op_type == "Gather" and node.input else None
-            if key in quantized and _attr(node, "axis", 0) == 0 and quantized[key][2].k % block_size == 0:
+            if key in quantized and _attr(node, "axis", 0) == 0 and quantized[key][2].k % quantized[key][2].block_size == 0:
                 b_name, s_name, q = quantized[key]
                 rewritten.extend(_gather_block_quantized(node, b_name, s_name, q, new_inits))
                 report.replaced.append({"node": node.name, "op": "Gather", "rows": q.n, "cols": q.k,
@@ -299,6 +422,17 @@ def quantize_graph(model: onnx.ModelProto, precision: str, block_size: int = 32,
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
     report.initializer_bytes_after = _initializer_bytes(g)
     return report
+
+
+def gathered_tables(model: onnx.ModelProto) -> set:
+    """Names of the initializers a ``Gather`` reads (the token table, tied to the LM head in decap decoders)."""
+    inits = {t.name for t in model.graph.initializer}
+    return {n.input[0] for n in model.graph.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
+
+
+def weight_bits(name: str, bits: int, tied_bits: Optional[int], gathered: set) -> int:
+    """The bits :func:`quantize_graph` gives the weight ``name``: ``tied_bits`` for a gathered table, if set."""
+    return tied_bits if tied_bits is not None and name in gathered else bits
 
 
 def streamed_bytes(model: onnx.ModelProto) -> int:

@@ -25,21 +25,23 @@ class QuantizedMiniatureTest {
 
     @Test
     void the_int8_variant_states_the_facts_of_float32_and_its_greedy_tokens_on_97_percent_of_scenes() {
-        MiniatureEvaluation.PrecisionComparison c = compare(Precision.INT8);
-        assertTrue(c.factsWithin(1.0), "every fact within 1 point" + table(c));
-        assertTrue(c.identicalTokenShare() >= 0.97, "greedy tokens identical on >= 97 % of the scenes" + table(c));
+        assertMeetsTheTargets(Precision.INT8);
     }
 
     /**
-     * int4 keeps the facts but not the exact words: where the model hesitates between synonyms ("little", "tiny",
-     * "small") 4-bit noise picks another, so about 70 % of greedy captions are token-identical (76.5 % on 600
-     * scenes), short of the 97 % target that int8 meets.
+     * The int4 variant is GPTQ-quantized (blocks of 16) with 8 bits for the tied table and block 0's attention and
+     * MLP input projection (tools/miniature/build_all.py, QUANTIZED_VARIANTS); 97.8 % of its greedy captions are
+     * token-identical on 600 scenes (round to nearest in blocks of 32 kept 76.5 %).
      */
     @Test
-    void the_int4_variant_states_the_facts_of_float32_and_keeps_most_greedy_tokens() {
-        MiniatureEvaluation.PrecisionComparison c = compare(Precision.INT4);
+    void the_int4_variant_states_the_facts_of_float32_and_its_greedy_tokens_on_97_percent_of_scenes() {
+        assertMeetsTheTargets(Precision.INT4);
+    }
+
+    private static void assertMeetsTheTargets(Precision precision) {
+        MiniatureEvaluation.PrecisionComparison c = compare(precision);
         assertTrue(c.factsWithin(1.0), "every fact within 1 point" + table(c));
-        assertTrue(c.identicalTokenShare() >= 0.65, "greedy tokens identical on >= 65 % of the scenes" + table(c));
+        assertTrue(c.identicalTokenShare() >= 0.97, "greedy tokens identical on >= 97 % of the scenes" + table(c));
     }
 
     private static MiniatureEvaluation.PrecisionComparison compare(Precision precision) {
