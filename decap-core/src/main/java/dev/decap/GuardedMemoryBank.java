@@ -1,6 +1,8 @@
 package dev.decap;
 
 import dev.decap.internal.Components;
+import dev.decap.internal.kernels.RowBlock;
+import dev.decap.internal.kernels.RowSource;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
 import dev.decap.memory.MemoryHit;
@@ -22,8 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@link #of} returns one guard per bank while the guard is in use (banks are told apart by identity), so that
  * what is cached per bank (ND4J's off-heap copy) is not made again for every captioner derived with the same bank.
  * Thread-safe as the bank is.
+ *
+ * <p>A bank that decodes its rows straight into projection blocks (decap's bank files: {@link RowSource}) gets a
+ * guard that does so too ({@link Decoding}), so that projection through the captioner reads the file once, in the
+ * same single pass as projection over the file itself.
  */
-final class GuardedMemoryBank implements MemoryBank {
+class GuardedMemoryBank implements MemoryBank {
     private static final String ROLE = "memory bank";
     private static final Map<IdentityKey, WeakReference<GuardedMemoryBank>> GUARDS = new HashMap<>();
     private static final ReferenceQueue<MemoryBank> STALE = new ReferenceQueue<>();
@@ -60,7 +66,7 @@ final class GuardedMemoryBank implements MemoryBank {
             WeakReference<GuardedMemoryBank> ref = GUARDS.get(probe);
             GuardedMemoryBank guard = ref == null ? null : ref.get();
             if (guard == null) {
-                guard = new GuardedMemoryBank(bank);
+                guard = bank instanceof RowSource ? new Decoding(bank) : new GuardedMemoryBank(bank);
                 GUARDS.put(new IdentityKey(bank, STALE), new WeakReference<>(guard));
             }
             return guard;
@@ -190,6 +196,35 @@ final class GuardedMemoryBank implements MemoryBank {
     }
 
     /** Carries an exception of the scan's consumer (the library's own) past the bank's scan, unchanged. */
+    /** The guard of a bank that is a {@link RowSource}: decodes through it, with the block checked. */
+    static final class Decoding extends GuardedMemoryBank implements RowSource {
+        private final RowSource source;
+
+        Decoding(MemoryBank bank) {
+            super(bank);
+            this.source = (RowSource) bank;
+        }
+
+        @Override
+        public int decode(int first, int to, RowBlock block) {
+            int rows;
+            try {
+                rows = source.decode(first, to, block);
+            } catch (DecapException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw Components.failure(ROLE, bank(), "decode(" + first + ", " + to + ", ..)", e);
+            }
+            if (rows <= 0 || rows > to - first || rows > block.capacity() || block.count() != rows
+                    || block.first() != first) {
+                throw new InferenceException(Components.describe(ROLE, bank()) + " decoded a block of " + rows
+                        + " rows from entry " + block.first() + " for rows [" + first + ", " + to
+                        + "): expected 1.." + Math.min(to - first, block.capacity()) + " rows from entry " + first);
+            }
+            return rows;
+        }
+    }
+
     private static final class ConsumerFailure extends RuntimeException {
         final RuntimeException failure;
 

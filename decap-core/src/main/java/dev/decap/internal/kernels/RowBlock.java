@@ -122,6 +122,11 @@ public final class RowBlock {
         this.offset = 0;
     }
 
+    /** Sets the memory index of the first row (a sharded bank's global index for the rows a shard decoded). */
+    public void renumber(int first) {
+        this.first = first;
+    }
+
     /** Uses {@code count} float rows at {@code data[offset]} (row-major, in index order) as they are, no copy. */
     public void wrap(int first, int count, float[] data, int offset) {
         if (count < 0 || count > capacity) {

@@ -5,6 +5,8 @@ import dev.decap.ConfigurationException;
 import dev.decap.InvalidInputException;
 import dev.decap.Vectors;
 import dev.decap.internal.MiniJson;
+import dev.decap.internal.kernels.RowBlock;
+import dev.decap.internal.kernels.RowSource;
 import dev.decap.internal.kernels.TopK;
 import dev.decap.memory.BlockConsumer;
 import dev.decap.memory.MemoryBank;
@@ -37,7 +39,7 @@ import java.util.Set;
  * <p>Immutable and safe for concurrent readers when its shards are. Closing closes the shards it opened itself
  * ({@link #open}); a bank made with {@link #of} leaves its shards to the caller.
  */
-public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
+public final class ShardedMemoryBank implements MemoryBank, AutoCloseable, RowSource {
     static final String FORMAT = "decap-memory-bank-shards";
     /** The name of the shard manifest inside a bank directory. */
     public static final String DIRECTORY_MANIFEST = "manifest.json";
@@ -344,6 +346,35 @@ public final class ShardedMemoryBank implements MemoryBank, AutoCloseable {
             shards.get(s).scan(a - offset, b - offset, blockRows,
                     (first, rows, data, off) -> consumer.accept(first + offset, rows, data, off));
         }
+    }
+
+    /**
+     * Decodes rows for projection decoding from the shard holding {@code first} (not API: see {@link RowSource}):
+     * straight from a shard that decodes its own rows (a bank file), else through the shard's
+     * {@code embedding(i)}. Blocks never straddle two shards.
+     */
+    @Override
+    public int decode(int first, int to, RowBlock block) {
+        if (first < 0 || to > size || first >= to) {
+            throw new InvalidInputException("rows [" + first + ", " + to + ") are outside the bank's entries [0, "
+                    + size + ")");
+        }
+        int s = shardOf(first);
+        int offset = starts[s];
+        int end = Math.min(to, starts[s + 1]) - offset;
+        MemoryBank shard = shards.get(s);
+        if (shard instanceof RowSource source) {
+            int rows = source.decode(first - offset, end, block);
+            block.renumber(first);
+            return rows;
+        }
+        int rows = Math.min(block.capacity(), end - (first - offset));
+        float[] data = new float[rows * dimension];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(shard.embedding(first - offset + r), 0, data, r * dimension, dimension);
+        }
+        block.readFloats(first, rows, java.nio.FloatBuffer.wrap(data), 0);
+        return rows;
     }
 
     /** Exact top-k: each shard's own top k, merged in one bounded heap (ties by increasing global index). */
