@@ -15,7 +15,11 @@
 #    token parity with the PyTorch reference) -> OUT_DIR/java.json;
 # 5. Java, default precision beside float32 (dev.decap.benchmarks.onnx.SpeedSummary: full caption, pipelined
 #    batches of 8 and 32, decoder step, token agreement) -> OUT_DIR/java-summary.json;
-# 6. prints the tables and writes OUT_DIR/summary.json (tools/bench_table.py; keys documented there).
+# 6. projection over MEMORY_ROWS x 512 against the read bandwidth (dev.decap.benchmarks.core.ProjectionBandwidthBenchmark,
+#    fp32 in RAM and fp32/fp16/int8 bank files under PD_DIR, default /tmp/decap-pd-bench, ~1.8 GB written once)
+#    -> OUT_DIR/projection.json, and with VECTOR=1 the same on the scalar kernels -> OUT_DIR/projection-scalar.json;
+# 7. prints the tables and writes OUT_DIR/summary.json (tools/bench_table.py; keys documented there), each target
+#    with the bound measured in the same run.
 # Needs ../shared/data (COCO captions, photos, CLIP vocabulary). Heavy: run when the machine is quiet.
 # Environment: DEFAULT_DECODER (int8: the precision that passes the accuracy checks here; int4 passes them only
 # with GPTQ and mixed 8-bit nodes, which tools/quantize_bundle.py --gptq calibrates on word-tokenizer bundles such as
@@ -31,6 +35,7 @@ DEFAULT_DECODER="${DEFAULT_DECODER:-int8}"
 DEFAULT_IMAGE="${DEFAULT_IMAGE:-int8}"
 QUANTIZE="${QUANTIZE:-tools/quantize_bundle.py}"
 REPEATS="${REPEATS:-5}"
+PD_DIR="${PD_DIR:-/tmp/decap-pd-bench}"
 VECTOR="${VECTOR:-1}"
 JAVA_OPTS=(-Xmx6g)
 if [ "$VECTOR" = 1 ]; then
@@ -68,5 +73,14 @@ java "${JAVA_OPTS[@]}" -cp "$CP" dev.decap.benchmarks.onnx.DecoderBenchmark "$OU
 java "${JAVA_OPTS[@]}" -cp "$CP" dev.decap.benchmarks.onnx.SpeedSummary "$OUT" "$DEFAULT_BUNDLE" --shared "$SHARED" \
   --memory "$MEMORY" --threads "$THREADS" --reps 7 --out "$OUT/java-summary.json"
 
+java "${JAVA_OPTS[@]}" -cp "$CP" dev.decap.benchmarks.core.ProjectionBandwidthBenchmark "$PD_DIR" "$MEMORY" 512 \
+  "$THREADS" "$REPEATS" "$OUT/projection.json" > "$OUT/projection.txt"
+PD_ARGS=(--projection "$OUT/projection.json")
+if [ "$VECTOR" = 1 ]; then
+  java -Xmx6g -cp "$CP" dev.decap.benchmarks.core.ProjectionBandwidthBenchmark "$PD_DIR" "$MEMORY" 512 \
+    "$THREADS" "$REPEATS" "$OUT/projection-scalar.json" > "$OUT/projection-scalar.txt"
+  PD_ARGS+=(--projection-scalar "$OUT/projection-scalar.json")
+fi
+
 /usr/bin/python3 tools/bench_table.py "$OUT/pytorch.json" "$OUT/java.json" "$OUT/java-summary.json" \
-  --summary "$OUT/summary.json" --default-note "$NOTE"
+  "${PD_ARGS[@]}" --summary "$OUT/summary.json" --default-note "$NOTE"

@@ -1,5 +1,7 @@
 package dev.decap.benchmarks.core;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.decap.benchmarks.onnx.MemoryBandwidth;
 import dev.decap.memory.InMemoryMemoryBank;
 import dev.decap.memory.MemoryBank;
@@ -41,13 +43,17 @@ import java.util.SplittableRandom;
  * <pre>
  * ./mvnw -B -q -o -pl decap-benchmarks -am package -DskipTests
  * java -Xmx6g -cp decap-benchmarks/target/decap-benchmarks.jar dev.decap.benchmarks.core.ProjectionBandwidthBenchmark \
- *     /tmp/pd-bench 500000 512 2 7          # DIR N DIMENSION THREADS REPEATS
+ *     /tmp/pd-bench 500000 512 2 7 [OUT.json]     # DIR N DIMENSION THREADS REPEATS [JSON]
  * </pre>
+ * With a sixth argument the figures are also written as JSON (the bandwidth, every storage and batch with its
+ * median, range, CPU figure, bytes and bound, the compute cost per row, and the kernels in use), which
+ * {@code tools/benchmark.sh} reads into its summary.
  * Bank files are written into DIR once and reused (delete them to rebuild).
  */
 public final class ProjectionBandwidthBenchmark {
     private static final EncoderIdentity ENCODER = new EncoderIdentity("benchmark-random", "00".repeat(32));
     private static final int[] BATCHES = {1, 8, 32};
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private ProjectionBandwidthBenchmark() {
     }
@@ -58,6 +64,12 @@ public final class ProjectionBandwidthBenchmark {
         int d = args.length > 2 ? Integer.parseInt(args[2]) : 512;
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 7;
+        Path jsonOut = args.length > 5 ? Path.of(args[5]) : null;
+        ObjectNode json = JSON.createObjectNode();
+        json.put("rows", n);
+        json.put("dimension", d);
+        json.put("threads", threads);
+        json.put("kernels", ProjectionDecoding.kernels());
         Files.createDirectories(dir);
         System.out.printf("PD at the bandwidth limit: N = %d, d = %d, %d threads, %d repeats, %d cores, %s%n", n, d,
                 threads, repeats, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
@@ -124,6 +136,10 @@ public final class ProjectionBandwidthBenchmark {
             }
         }
         double bandwidth = max(bwT);
+        json.put("bandwidth_gbs", bandwidth);
+        json.put("bandwidth_median_gbs", median(bwT));
+        json.put("bandwidth_1_thread_gbs", max(bw1));
+        ObjectNode runs = json.putObject("projection");
         System.out.printf("%n| storage | batch | ms, median (min - max) | CPU ms / %d, median | bytes read "
                 + "| bound at %.1f GB/s (ms) | median / bound | CPU / bound |%n|---|---:|---:|---:|---:|---:|---:|---:|%n",
                 threads, bandwidth);
@@ -135,9 +151,20 @@ public final class ProjectionBandwidthBenchmark {
             double c = median(cpu.get(key));
             System.out.printf("| %s | %d | %.1f (%.1f - %.1f) | %.1f | %.0f MB | %.1f | %.2fx | %.2fx |%n", bank, b,
                     median(t), min(t), max(t), c, bytes.get(bank) / 1e6, bound, median(t) / bound, c / bound);
+            ObjectNode o = runs.putObject(bank.replace(' ', '_') + "_batch_" + b);
+            o.put("median_ms", median(t));
+            o.put("min_ms", min(t));
+            o.put("max_ms", max(t));
+            o.put("cpu_ms_per_thread", c);
+            o.put("bytes", bytes.get(bank));
+            o.put("bound_ms", bound);
+            o.put("median_over_bound", median(t) / bound);
         }
 
-        computeCost(dir, d, queries);
+        computeCost(dir, d, queries, json.putObject("compute_ns_per_row_1_thread"));
+        if (jsonOut != null) {
+            JSON.writerWithDefaultPrettyPrinter().writeValue(jsonOut.toFile(), json);
+        }
 
         System.out.printf("%n| storage | queries | projection cosine to fp32, min (median) | top-1 agreement |%n"
                 + "|---|---|---:|---:|%n");
@@ -163,7 +190,7 @@ public final class ProjectionBandwidthBenchmark {
     }
 
     /** Thread CPU ns per row of single-threaded PD over small (cache-resident) banks of every storage. */
-    private static void computeCost(Path dir, int d, List<float[]> queries) {
+    private static void computeCost(Path dir, int d, List<float[]> queries, ObjectNode json) {
         int n = 4096;
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         Map<String, MemoryBank> small = new LinkedHashMap<>();
@@ -195,6 +222,7 @@ public final class ProjectionBandwidthBenchmark {
                     best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) / (double) n / b);
                 }
                 line.append(String.format(" | %.0f", best));
+                json.put(e.getKey().replace(' ', '_') + "_batch_" + b, Math.round(best));
             }
             System.out.println(line.append(" |"));
         }

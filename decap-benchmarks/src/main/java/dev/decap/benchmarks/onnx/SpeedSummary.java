@@ -90,6 +90,9 @@ public final class SpeedSummary {
         result.put("java", System.getProperty("java.version"));
         result.put("kernels", ProjectionDecoding.kernels());
         result.put("load_average_before", loadAverage());
+        // the machine's read bandwidth on these threads (best of 5 passes over 1 GiB), for the bounds in the summary
+        double[] bandwidth = MemoryBandwidth.passes(MemoryBandwidth.data(256 * 1024 * 1024), threads, 5);
+        result.put("read_bandwidth_gbs", Arrays.stream(bandwidth).max().orElse(0));
         List<BufferedImage> photos = photos(shared);
         boolean same = fp32Dir.toAbsolutePath().normalize().equals(defaultDir.toAbsolutePath().normalize());
         try (DecapModel fp32 = OnnxDeCap.fromBundle(fp32Dir).tokenizer(tokenizer).onnxOptions(onnx).load();
@@ -97,6 +100,8 @@ public final class SpeedSummary {
                      .onnxOptions(onnx).load()) {
             DecapModel shipped = same ? fp32 : dflt;
             result.set("default_precision", JSON.valueToTree(precisions(defaultDir)));
+            // what one decoder step streams at most: its model file (weights dominate it)
+            result.put("default_decoder_file_bytes", Files.size(shipped.bundle().file("decoder").orElseThrow()));
             MemoryBank bank = BenchData.bank(memorySize, fp32.bundle().embeddingDimension(), 0);
             DecodingOptions twenty = DecodingOptions.builder().minTokens(TOKENS).maxTokens(TOKENS).build();
             // one default projector for every captioner here (a batch projector may cache the bank as a matrix)
@@ -160,11 +165,21 @@ public final class SpeedSummary {
                         for (int r = 0; r < oneBatch.length; r++) {
                             oneBatch[r] = time(() -> batched.captionAll(images.subList(0, b))) / b;
                         }
+                        AtomicLongArray stageNanos = new AtomicLongArray(StageListener.Stage.values().length);
+                        try (DeCap timed = batched.withStageListener(
+                                (stage, items, ns) -> stageNanos.addAndGet(stage.ordinal(), ns))) {
+                            timed.captionAll(images);
+                        }
                         ObjectNode o = batches.putObject("batch_" + b);
                         o.put("images", n);
                         o.set("ms_per_caption", stats(perCaption));
                         o.put("captions_per_s", Math.round(1000 / median(perCaption) * 10) / 10.0);
                         o.set("one_call_of_one_batch_ms_per_caption", stats(oneBatch));
+                        ObjectNode st = o.putObject("stages_ms_per_caption");
+                        for (StageListener.Stage s : StageListener.Stage.values()) {
+                            st.put(s.name().toLowerCase(java.util.Locale.ROOT),
+                                    round(stageNanos.get(s.ordinal()) / 1e6 / n));
+                        }
                         log("batch " + b + ": " + o);
                     }
                 }
