@@ -90,9 +90,6 @@ public final class SpeedSummary {
         result.put("java", System.getProperty("java.version"));
         result.put("kernels", ProjectionDecoding.kernels());
         result.put("load_average_before", loadAverage());
-        // the machine's read bandwidth on these threads (best of 5 passes over 1 GiB), for the bounds in the summary
-        double[] bandwidth = MemoryBandwidth.passes(MemoryBandwidth.data(256 * 1024 * 1024), threads, 5);
-        result.put("read_bandwidth_gbs", Arrays.stream(bandwidth).max().orElse(0));
         List<BufferedImage> photos = photos(shared);
         boolean same = fp32Dir.toAbsolutePath().normalize().equals(defaultDir.toAbsolutePath().normalize());
         try (DecapModel fp32 = OnnxDeCap.fromBundle(fp32Dir).tokenizer(tokenizer).onnxOptions(onnx).load();
