@@ -26,9 +26,17 @@ final class PanamaKernels implements VectorKernels {
     /** {@code 2^23 + 128}, see {@link RowBlock}. */
     private static final float INT8_BIAS = 8388736f;
 
+    /**
+     * @throws UnsupportedOperationException where the CPU's vectors are narrower than 256 bits (the API would
+     *         emulate the 256-bit species, slower than the scalar kernels)
+     */
     PanamaKernels() {
         if (F.length() != DotKernels.LANES || I.length() != L) {
             throw new IllegalStateException("expected " + DotKernels.LANES + " lanes, found " + F.length());
+        }
+        if (FloatVector.SPECIES_PREFERRED.vectorBitSize() < 256) {
+            throw new UnsupportedOperationException("this CPU's vectors are " + FloatVector.SPECIES_PREFERRED
+                    .vectorBitSize() + " bits wide; the vector kernels need 256");
         }
     }
 

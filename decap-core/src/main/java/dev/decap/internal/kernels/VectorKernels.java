@@ -14,7 +14,8 @@ import java.util.Random;
  * {@code --add-modules jdk.incubator.vector} (and not with {@code -Ddecap.vector=false}). Its implementation class
  * is loaded reflectively, so without the module nothing refers to it; at first use it is checked bit for bit
  * against the scalar kernels on random data, and any failure (an API the running JDK lacks, different results)
- * falls back to the scalar kernels with a warning.
+ * falls back to the scalar kernels with a warning. On a CPU whose vectors are narrower than 256 bits (where the
+ * API would emulate them) the scalar kernels are used without one.
  */
 public interface VectorKernels {
     /** System property that turns the vector kernels off ({@code -Ddecap.vector=false}). */
@@ -98,6 +99,14 @@ public interface VectorKernels {
                     } else {
                         why = "scalar (the vector kernels disagreed with the scalar ones: " + mismatch + ")";
                         LOG.warn("decap: not using the vector kernels: {}", mismatch);
+                    }
+                } catch (java.lang.reflect.InvocationTargetException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof UnsupportedOperationException) {
+                        why = "scalar (" + cause.getMessage() + ")";
+                    } else {
+                        why = "scalar (the vector kernels failed to load on this JDK: " + cause + ")";
+                        LOG.warn("decap: not using the vector kernels, they failed to load on this JDK", cause);
                     }
                 } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
                     why = "scalar (the vector kernels failed to load on this JDK: " + e + ")";
