@@ -15,11 +15,15 @@ import dev.decap.projection.ProjectionDecoding;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+
+import static dev.decap.benchmarks.onnx.BenchStats.cosine;
+import static dev.decap.benchmarks.onnx.BenchStats.max;
+import static dev.decap.benchmarks.onnx.BenchStats.median;
+import static dev.decap.benchmarks.onnx.BenchStats.min;
 
 /**
  * Dense projection decoding against the machine's read bandwidth, in one run: the read bandwidth (STREAM-like
@@ -281,31 +285,5 @@ public final class ProjectionBandwidthBenchmark {
             out.add(dev.decap.Vectors.normalized(v, "query"));
         }
         return out;
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(aa * bb);
-    }
-
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static double min(double[] x) {
-        return Arrays.stream(x).min().orElse(Double.NaN);
-    }
-
-    private static double max(double[] x) {
-        return Arrays.stream(x).max().orElse(Double.NaN);
     }
 }

@@ -24,6 +24,20 @@ final class BenchData {
         return builder.build();
     }
 
+    /** A random unit vector of {@code d} Gaussian components. */
+    static float[] unit(java.util.Random rnd, int d) {
+        float[] v = new float[d];
+        double s = 0;
+        for (int i = 0; i < d; i++) {
+            v[i] = (float) rnd.nextGaussian();
+            s += v[i] * v[i];
+        }
+        for (int i = 0; i < d; i++) {
+            v[i] /= (float) Math.sqrt(s);
+        }
+        return v;
+    }
+
     static List<float[]> queries(int count, int dimension, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         List<float[]> out = new ArrayList<>(count);

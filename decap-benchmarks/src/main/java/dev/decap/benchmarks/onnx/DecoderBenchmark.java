@@ -116,7 +116,7 @@ public final class DecoderBenchmark {
 
             // decoder per token
             OnnxLanguageModel lm = decoder.languageModel();
-            float[] prefix = unit(rnd, bundle.embeddingDimension());
+            float[] prefix = BenchData.unit(rnd, bundle.embeddingDimension());
             result.set("decoder_step_ms", stepTimes(lm, prefix, 1, 5));
             result.set("decoder_step_ms_beam5_onnx_gather", stepTimes(lm, prefix, 5, 3));
             // The comparison-only reorder is not API; the decoder reads it from a system property at build.
@@ -136,7 +136,7 @@ public final class DecoderBenchmark {
             result.set("decode_20_tokens_ms", stats(time(5, 1, () -> decoder.decode(prefix, twenty))));
             List<float[]> eight = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                eight.add(unit(rnd, bundle.embeddingDimension()));
+                eight.add(BenchData.unit(rnd, bundle.embeddingDimension()));
             }
             result.set("decode_20_tokens_batch8_ms", stats(time(3, 1, () -> decoder.decodeAll(eight, twenty))));
             result.set("decode_20_tokens_beam5_ms", stats(time(3, 1, () -> decoder.decode(prefix,
@@ -150,7 +150,7 @@ public final class DecoderBenchmark {
             MemoryBank bank = randomBank(memorySize, bundle.embeddingDimension(), rnd);
             ProjectionDecoding single = ProjectionDecoding.create();
             ProjectionDecoding pd = ProjectionDecoding.builder().parallelism(threads).build();
-            float[] v = unit(rnd, bundle.embeddingDimension());
+            float[] v = BenchData.unit(rnd, bundle.embeddingDimension());
             ObjectNode proj = result.putObject("projection_ms");
             proj.put("memory", memorySize);
             proj.put("parallelism", pd.parallelism());
@@ -158,7 +158,7 @@ public final class DecoderBenchmark {
             proj.set("single_thread_ms", stats(time(5, 1, () -> single.project(v, bank))));
             List<float[]> eightImages = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                eightImages.add(unit(rnd, bundle.embeddingDimension()));
+                eightImages.add(BenchData.unit(rnd, bundle.embeddingDimension()));
             }
             proj.set("batch8_ms", stats(time(3, 1, () -> pd.projectAll(eightImages, bank))));
             var nd4j = dev.decap.nd4j.Nd4jProjectionDecoding.builder().build();
@@ -293,22 +293,9 @@ public final class DecoderBenchmark {
     private static MemoryBank randomBank(int n, int d, Random rnd) {
         InMemoryMemoryBank.Builder b = InMemoryMemoryBank.builder().dimension(d).expectedSize(n);
         for (int i = 0; i < n; i++) {
-            b.add("caption " + i, unit(rnd, d));
+            b.add("caption " + i, BenchData.unit(rnd, d));
         }
         return b.build();
-    }
-
-    private static float[] unit(Random rnd, int d) {
-        float[] v = new float[d];
-        double s = 0;
-        for (int i = 0; i < d; i++) {
-            v[i] = (float) rnd.nextGaussian();
-            s += v[i] * v[i];
-        }
-        for (int i = 0; i < d; i++) {
-            v[i] /= (float) Math.sqrt(s);
-        }
-        return v;
     }
 
     private static Path firstPhoto(Path shared) throws IOException {

@@ -24,6 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static dev.decap.benchmarks.onnx.BenchStats.cosine;
+import static dev.decap.benchmarks.onnx.BenchStats.median;
+
 /**
  * Quantized bundles against their float32 original: decoder step time at steps 1 to 30, greedy-token agreement and
  * logits cosine over random unit prefixes, image-embedding cosine and encode time (docs/performance.md, "Quantized
@@ -99,7 +102,7 @@ public final class QuantizedBenchmark {
                     Random rnd = new Random(7);
                     List<float[]> prefixes = new ArrayList<>();
                     for (int i = 0; i < prefixCount; i++) {
-                        prefixes.add(unit(rnd, bundle.embeddingDimension()));
+                        prefixes.add(BenchData.unit(rnd, bundle.embeddingDimension()));
                     }
                     stepTimes(decoder.languageModel(), prefixes.get(0), reps, step);
                     for (float[] p : prefixes) {
@@ -235,37 +238,6 @@ public final class QuantizedBenchmark {
             out.add(img);
         }
         return out;
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(aa * bb);
-    }
-
-    private static float[] unit(Random rnd, int d) {
-        float[] v = new float[d];
-        double s = 0;
-        for (int i = 0; i < d; i++) {
-            v[i] = (float) rnd.nextGaussian();
-            s += v[i] * v[i];
-        }
-        for (int i = 0; i < d; i++) {
-            v[i] /= (float) Math.sqrt(s);
-        }
-        return v;
-    }
-
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static double load() {
