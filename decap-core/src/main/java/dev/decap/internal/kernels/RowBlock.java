@@ -167,8 +167,7 @@ public final class RowBlock {
         int d = dimension;
         int h = d / 2;
         int n = rows * h;
-        ensureBits(n, 2);
-        int[] a = raw;
+        int[] a = raw(n);
         src.get(at, a, 0, n);
         float[] out = buffer;
         // The vector conversion checks the magnitudes as it goes; a chunk it refuses is converted exactly below.
@@ -191,6 +190,7 @@ public final class RowBlock {
             }
             return;
         }
+        ensureScalarScratch(n, 2);
         int[] lo = work;
         System.arraycopy(a, 0, lo, 0, n);
         for (int j = 0; j < n; j++) {
@@ -239,14 +239,14 @@ public final class RowBlock {
     private void int8Quads(int row0, int rows, IntBuffer src, int at) {
         int q = dimension / 4;
         int n = rows * q;
-        ensureBits(n, 4);
-        int[] a = raw;
-        int[] t = work;
+        int[] a = raw(n);
         src.get(at, a, 0, n);
         if (VECTOR != null) {
             VECTOR.int8Quads(a, rows, q, buffer, row0 * dimension);
             return;
         }
+        ensureScalarScratch(n, 4);
+        int[] t = work;
         // code b becomes the float bits of 2^23 + (b + 128): exponent 23, mantissa b + 128 (b's sign bit flipped)
         System.arraycopy(a, 0, t, 0, n);
         for (int j = 0; j < n; j++) {
@@ -293,9 +293,17 @@ public final class RowBlock {
         }
     }
 
-    private void ensureBits(int n, int phases) {
+    /** The int scratch for {@code n} stored ints (both kernel sets). */
+    private int[] raw(int n) {
         if (raw == null || raw.length < n) {
             raw = new int[n];
+        }
+        return raw;
+    }
+
+    /** The scalar conversion's second int array and the direct buffer that turns int bits into floats. */
+    private void ensureScalarScratch(int n, int phases) {
+        if (work == null || work.length < n) {
             work = new int[n];
         }
         if (bitsIn == null || bitsIn.capacity() < phases * n) {

@@ -100,17 +100,14 @@ public interface VectorKernels {
                         why = "scalar (the vector kernels disagreed with the scalar ones: " + mismatch + ")";
                         LOG.warn("decap: not using the vector kernels: {}", mismatch);
                     }
-                } catch (java.lang.reflect.InvocationTargetException e) {
-                    Throwable cause = e.getCause();
+                } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                    Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
                     if (cause instanceof UnsupportedOperationException) {
-                        why = "scalar (" + cause.getMessage() + ")";
+                        why = "scalar (" + cause.getMessage() + ")";    // narrow vectors: not a failure
                     } else {
                         why = "scalar (the vector kernels failed to load on this JDK: " + cause + ")";
                         LOG.warn("decap: not using the vector kernels, they failed to load on this JDK", cause);
                     }
-                } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                    why = "scalar (the vector kernels failed to load on this JDK: " + e + ")";
-                    LOG.warn("decap: not using the vector kernels, they failed to load on this JDK", e);
                 }
             }
             INSTANCE = found;
